@@ -1,0 +1,43 @@
+#pragma once
+// Decoding one record (JSONL line or CSV row) into typed values per the pipeline's schema.
+// A record that cannot be decoded yields a reason and a detail for its dead letter.
+// Not thread-safe: give each decoding thread its own Decoder (MakeDecoder is cheap).
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sluice/core/reason.h"
+#include "sluice/core/schema.h"
+#include "sluice/core/status.h"
+#include "sluice/core/value.h"
+#include "sluice/io/arena.h"
+#include "sluice/spec/pipeline.h"
+
+namespace sluice::io {
+
+struct DecodeError {
+  core::Reason reason = core::Reason::kNone;
+  std::string detail;
+};
+
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  // CSV reads its header here (the first record); JSONL needs none.
+  virtual bool NeedsHeader() const { return false; }
+  virtual core::Status SetHeader(std::string_view header) { return core::Status::Ok(); }
+  // Decodes `record` into values[0 .. schema.size()) and the event time. Strings land in `arena`
+  // (or point into `record`, which the caller keeps alive). `record` has RecordReader::kPadding
+  // readable bytes after it. On failure returns false and fills `err`.
+  virtual bool Decode(std::string_view record, core::Value* values, core::EventTime* time,
+                      StringArena* arena, DecodeError* err) = 0;
+};
+
+std::unique_ptr<Decoder> MakeJsonlDecoder(const core::Schema& schema, bool reject_unknown_fields);
+std::unique_ptr<Decoder> MakeCsvDecoder(const core::Schema& schema, char delimiter, bool reject_unknown_fields);
+std::unique_ptr<Decoder> MakeDecoder(const spec::Pipeline& p);
+
+// Converts the raw event-time value to an EventTime per unit; shared by both decoders.
+bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out, DecodeError* err);
+
+}  // namespace sluice::io

@@ -1,0 +1,75 @@
+#include "sluice/io/json_writer.h"
+
+#include <simdjson.h>
+
+namespace sluice::io {
+
+bool IsValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when the byte there starts none.
+size_t Utf8SeqLen(std::string_view s, size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  return simdjson::validate_utf8(s.data() + i, n) ? n : 0;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  const bool valid = IsValidUtf8(s);
+  out->push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t n = valid ? 1 : Utf8SeqLen(s, i);
+      if (n == 0) {
+        out->append("\xEF\xBF\xBD");  // U+FFFD
+        ++i;
+      } else {
+        out->append(s.data() + i, n);
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out->push_back('"');
+}
+
+void AppendBase64(std::string_view s, std::string* out) {
+  static const char kAlpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    uint32_t v = (uint8_t(s[i]) << 16) | (uint8_t(s[i + 1]) << 8) | uint8_t(s[i + 2]);
+    for (int k = 3; k >= 0; --k) out->push_back(kAlpha[(v >> (6 * k)) & 63]);
+  }
+  if (i < s.size()) {
+    uint32_t v = uint8_t(s[i]) << 16;
+    if (i + 1 < s.size()) v |= uint8_t(s[i + 1]) << 8;
+    out->push_back(kAlpha[(v >> 18) & 63]);
+    out->push_back(kAlpha[(v >> 12) & 63]);
+    out->push_back(i + 1 < s.size() ? kAlpha[(v >> 6) & 63] : '=');
+    out->push_back('=');
+  }
+}
+
+}  // namespace sluice::io

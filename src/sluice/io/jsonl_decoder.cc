@@ -1,0 +1,183 @@
+// JSONL records through simdjson's DOM parser: it validates the whole record (syntax and UTF-8),
+// so a malformed line can never be half-applied.
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "sluice/io/decoder.h"
+
+namespace sluice::io {
+namespace {
+
+using core::FieldType;
+using core::Reason;
+using core::Value;
+
+class JsonlDecoder final : public Decoder {
+ public:
+  JsonlDecoder(const core::Schema& schema, bool reject_unknown)
+      : schema_(schema), reject_unknown_(reject_unknown), seen_(schema.size()) {}
+
+  bool Decode(std::string_view record, Value* values, core::EventTime* time, StringArena* arena,
+              DecodeError* err) override {
+    simdjson::dom::element doc;
+    auto error = parser_.parse(record.data(), record.size(), false).get(doc);
+    if (error) return Fail(err, Reason::kParseError, std::string("invalid JSON: ") + simdjson::error_message(error));
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj)) return Fail(err, Reason::kSchema, "record is not a JSON object");
+    for (size_t i = 0; i < schema_.size(); ++i) {
+      values[i] = Value::Null();
+      seen_[i] = false;
+    }
+    for (auto field : obj) {
+      int idx = schema_.Find(field.key);
+      if (idx < 0) {
+        if (reject_unknown_) return Fail(err, Reason::kSchema, "unknown field '" + std::string(field.key) + "'");
+        continue;
+      }
+      if (seen_[idx]) return Fail(err, Reason::kSchema, "field '" + std::string(field.key) + "' given twice");
+      seen_[idx] = true;
+      if (!Convert(field.value, idx, &values[idx], arena, err)) return false;
+    }
+    if (!TimeFromValue(values[schema_.time_index()], schema_.time_unit(), time, err)) {
+      err->detail = "field '" + schema_.field(schema_.time_index()).name + "': " + err->detail;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  static bool Fail(DecodeError* err, Reason r, std::string detail) {
+    err->reason = r;
+    err->detail = std::move(detail);
+    return false;
+  }
+
+  bool WrongType(int idx, const char* got, DecodeError* err) const {
+    const core::FieldDef& f = schema_.field(idx);
+    return Fail(err, Reason::kSchema, "field '" + f.name + "' should be " + core::FieldTypeName(f.type) + ", got " + got);
+  }
+
+  bool Convert(simdjson::dom::element v, int idx, Value* out, StringArena* arena, DecodeError* err) {
+    using simdjson::dom::element_type;
+    const bool is_time = idx == schema_.time_index();
+    FieldType type = schema_.field(idx).type;
+    element_type t = v.type();
+    if (t == element_type::NULL_VALUE) return true;
+    if (is_time) return ConvertTime(v, out, arena, err);
+    switch (type) {
+      case FieldType::kString:
+        if (t == element_type::STRING) {
+          *out = Value::String(arena->Copy(v.get_string().value_unsafe()));
+          return true;
+        }
+        if (t == element_type::INT64 || t == element_type::UINT64) {  // numeric ids are common
+          char buf[24];
+          auto r = t == element_type::INT64 ? std::to_chars(buf, buf + 24, v.get_int64().value_unsafe())
+                                            : std::to_chars(buf, buf + 24, v.get_uint64().value_unsafe());
+          *out = Value::String(arena->Copy(std::string_view(buf, r.ptr - buf)));
+          return true;
+        }
+        return WrongType(idx, TypeName(t), err);
+      case FieldType::kDouble:
+        if (t == element_type::DOUBLE || t == element_type::INT64 || t == element_type::UINT64) {
+          *out = Value::Double(v.get_double().value_unsafe());
+          return true;
+        }
+        return WrongType(idx, TypeName(t), err);
+      case FieldType::kInt:
+        if (t == element_type::INT64) {
+          *out = Value::Int(v.get_int64().value_unsafe());
+          return true;
+        }
+        if (t == element_type::DOUBLE) {
+          double d = v.get_double().value_unsafe();
+          if (d == static_cast<double>(static_cast<int64_t>(d)) && d >= -9.2e18 && d <= 9.2e18) {
+            *out = Value::Int(static_cast<int64_t>(d));
+            return true;
+          }
+        }
+        return WrongType(idx, t == element_type::DOUBLE ? "a fractional number" : TypeName(t), err);
+      case FieldType::kBool:
+        if (t == element_type::BOOL) {
+          *out = Value::Bool(v.get_bool().value_unsafe());
+          return true;
+        }
+        return WrongType(idx, TypeName(t), err);
+    }
+    return false;
+  }
+
+  bool ConvertTime(simdjson::dom::element v, Value* out, StringArena* arena, DecodeError* err) {
+    using simdjson::dom::element_type;
+    switch (v.type()) {
+      case element_type::INT64: *out = Value::Int(v.get_int64().value_unsafe()); return true;
+      case element_type::UINT64: *out = Value::Double(static_cast<double>(v.get_uint64().value_unsafe())); return true;
+      case element_type::DOUBLE: *out = Value::Double(v.get_double().value_unsafe()); return true;
+      case element_type::STRING: *out = Value::String(arena->Copy(v.get_string().value_unsafe())); return true;
+      default:
+        return Fail(err, Reason::kBadTime, "event time field '" + schema_.field(schema_.time_index()).name +
+                                               "' is " + TypeName(v.type()));
+    }
+  }
+
+  static const char* TypeName(simdjson::dom::element_type t) {
+    using simdjson::dom::element_type;
+    switch (t) {
+      case element_type::ARRAY: return "an array";
+      case element_type::OBJECT: return "an object";
+      case element_type::INT64:
+      case element_type::UINT64: return "an integer";
+      case element_type::DOUBLE: return "a number";
+      case element_type::STRING: return "a string";
+      case element_type::BOOL: return "a boolean";
+      case element_type::NULL_VALUE: return "null";
+    }
+    return "?";
+  }
+
+  const core::Schema& schema_;
+  bool reject_unknown_;
+  simdjson::dom::parser parser_;
+  std::vector<bool> seen_;
+};
+
+}  // namespace
+
+std::unique_ptr<Decoder> MakeJsonlDecoder(const core::Schema& schema, bool reject_unknown_fields) {
+  return std::make_unique<JsonlDecoder>(schema, reject_unknown_fields);
+}
+
+bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out, DecodeError* err) {
+  core::Result<core::EventTime> t = core::Status::InvalidArgument("missing");
+  switch (v.kind) {
+    case Value::Kind::kNull:
+      err->reason = Reason::kSchema;
+      err->detail = "missing event time";
+      return false;
+    case Value::Kind::kInt:
+      if (unit == core::TimeUnit::kIso8601) break;
+      t = core::TimeFromInteger(v.i, unit);
+      break;
+    case Value::Kind::kDouble:
+      if (unit == core::TimeUnit::kIso8601) break;
+      t = core::TimeFromNumber(v.d, unit);
+      break;
+    case Value::Kind::kString:
+      if (unit != core::TimeUnit::kIso8601) break;
+      t = core::ParseIso8601(v.s);
+      break;
+    default: break;
+  }
+  if (t.ok()) {
+    *out = *t;
+    return true;
+  }
+  err->reason = Reason::kBadTime;
+  err->detail = t.status().message() == "missing"
+                    ? std::string(unit == core::TimeUnit::kIso8601 ? "expected an ISO-8601 string" : "expected a number")
+                    : t.status().message();
+  return false;
+}
+
+}  // namespace sluice::io

@@ -1,0 +1,66 @@
+#pragma once
+// Splits a byte stream into records: JSONL lines or CSV records (quote-aware, so a quoted field
+// may span lines). Reads in large chunks; a chunk owns its bytes and the records point into them.
+// Strips a UTF-8 BOM at the start of the stream and a trailing CR; skips empty lines.
+// Not thread-safe; one reader per source.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/core/status.h"
+
+namespace sluice::io {
+
+struct Record {
+  uint64_t offset = 0;   // into Chunk::data
+  uint64_t length = 0;
+  int64_t line = 0;      // 1-based line where the record starts
+  bool oversize = false; // longer than the reader's limit
+  bool truncated = false; // longer than kHardCap: only the first kHardCap bytes are kept
+};
+
+struct Chunk {
+  std::string data;      // records' bytes, followed by at least kPadding spare bytes of capacity
+  std::vector<Record> records;
+  std::string_view Text(const Record& r) const { return std::string_view(data).substr(r.offset, r.length); }
+};
+
+class RecordReader {
+ public:
+  enum class Framing { kLines, kCsv };
+  static constexpr size_t kPadding = 64;  // what simdjson needs after a document
+  static constexpr size_t kHardCap = 64 << 20;  // a record is never buffered beyond this
+
+  // `fd` is owned when `owns_fd`. max_record_bytes marks longer records as oversize.
+  RecordReader(int fd, bool owns_fd, Framing framing, int64_t max_record_bytes);
+  ~RecordReader();
+  RecordReader(const RecordReader&) = delete;
+  RecordReader& operator=(const RecordReader&) = delete;
+
+  static core::Result<std::unique_ptr<RecordReader>> Open(const std::string& path, Framing framing,
+                                                          int64_t max_record_bytes);
+
+  // Fills `chunk` with the next records, about `target_bytes` of them. Returns false at the end.
+  core::Result<bool> Next(Chunk* chunk, size_t target_bytes);
+  int64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  core::Status Fill(size_t want);
+  // Length of the record starting at pending_[start], or -1 if it ends beyond the buffered bytes.
+  int64_t FindEnd(size_t start, int64_t* newlines) const;
+
+  int fd_;
+  bool owns_fd_;
+  Framing framing_;
+  int64_t max_record_bytes_;
+  std::string pending_;   // bytes read but not yet returned
+  size_t pending_pos_ = 0;
+  bool eof_ = false;
+  bool at_start_ = true;
+  bool skipping_ = false;  // discarding the rest of a truncated record
+  int64_t line_ = 1;
+  int64_t bytes_read_ = 0;
+};
+
+}  // namespace sluice::io
