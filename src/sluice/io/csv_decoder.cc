@@ -47,13 +47,20 @@ class CsvDecoder final : public Decoder {
                                                 std::to_string(cells_.size()));
     }
     for (size_t i = 0; i < schema_.size(); ++i) values[i] = Value::Null();
+    DecodeError field_err;  // reported after the event time: bad_time is the better reason
     for (size_t c = 0; c < cells_.size(); ++c) {
       int idx = columns_[c];
       if (idx < 0 || cells_[c].empty()) continue;
-      if (!Convert(cells_[c], idx, &values[idx], err)) return false;
+      const bool is_time = idx == schema_.time_index();
+      if (!is_time && field_err.reason != Reason::kNone) continue;
+      if (!Convert(cells_[c], idx, &values[idx], is_time ? err : &field_err) && is_time) return false;
     }
     if (!TimeFromValue(values[schema_.time_index()], schema_.time_unit(), time, err)) {
       err->detail = "column '" + schema_.field(schema_.time_index()).name + "': " + err->detail;
+      return false;
+    }
+    if (field_err.reason != Reason::kNone) {
+      *err = std::move(field_err);
       return false;
     }
     return true;

@@ -65,6 +65,11 @@ TEST(JsonlDecoder, BadRecordsGetReasons) {
       {"{\"id\":\"\xff\xfe\",\"ts\":1}", core::Reason::kParseError, "invalid JSON"},
       {"\xEF\xBB\xBF{\"ts\":1}", core::Reason::kParseError, "invalid JSON"},
       {"", core::Reason::kParseError, "invalid JSON"},
+      {R"({"id":17,"ts":1})", core::Reason::kSchema, "field 'id' should be string, got an integer"},
+      {R"({"n":2.0,"ts":1})", core::Reason::kSchema, "field 'n' should be int"},
+      {R"({"n":"x","ts":-1})", core::Reason::kBadTime, "out of range"},
+      {R"({"ts":null})", core::Reason::kSchema, "missing event time"},
+      {R"({"ts":{}})", core::Reason::kBadTime, "is an object"},
   };
   for (const auto& c : cases) {
     auto r = DecodeOne(d.get(), s, c.text);

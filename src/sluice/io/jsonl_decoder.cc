@@ -29,18 +29,34 @@ class JsonlDecoder final : public Decoder {
       values[i] = Value::Null();
       seen_[i] = false;
     }
+    // Field errors wait until the event time has been checked: bad_time is the better reason.
+    DecodeError field_err;
     for (auto field : obj) {
       int idx = schema_.Find(field.key);
+      if (field_err.reason != Reason::kNone && idx != schema_.time_index()) continue;
       if (idx < 0) {
-        if (reject_unknown_) return Fail(err, Reason::kSchema, "unknown field '" + std::string(field.key) + "'");
+        if (reject_unknown_) Fail(&field_err, Reason::kSchema, "unknown field '" + std::string(field.key) + "'");
         continue;
       }
-      if (seen_[idx]) return Fail(err, Reason::kSchema, "field '" + std::string(field.key) + "' given twice");
+      if (seen_[idx]) {
+        Fail(idx == schema_.time_index() ? err : &field_err, Reason::kSchema,
+             "field '" + std::string(field.key) + "' given twice");
+        if (idx == schema_.time_index()) return false;
+        continue;
+      }
       seen_[idx] = true;
-      if (!Convert(field.value, idx, &values[idx], arena, err)) return false;
+      if (idx == schema_.time_index()) {
+        if (!ConvertTime(field.value, &values[idx], arena, err)) return false;
+      } else {
+        Convert(field.value, idx, &values[idx], arena, &field_err);
+      }
     }
     if (!TimeFromValue(values[schema_.time_index()], schema_.time_unit(), time, err)) {
       err->detail = "field '" + schema_.field(schema_.time_index()).name + "': " + err->detail;
+      return false;
+    }
+    if (field_err.reason != Reason::kNone) {
+      *err = std::move(field_err);
       return false;
     }
     return true;
@@ -60,50 +76,30 @@ class JsonlDecoder final : public Decoder {
 
   bool Convert(simdjson::dom::element v, int idx, Value* out, StringArena* arena, DecodeError* err) {
     using simdjson::dom::element_type;
-    const bool is_time = idx == schema_.time_index();
-    FieldType type = schema_.field(idx).type;
-    element_type t = v.type();
+    const element_type t = v.type();
     if (t == element_type::NULL_VALUE) return true;
-    if (is_time) return ConvertTime(v, out, arena, err);
-    switch (type) {
+    switch (schema_.field(idx).type) {
       case FieldType::kString:
-        if (t == element_type::STRING) {
-          *out = Value::String(arena->Copy(v.get_string().value_unsafe()));
-          return true;
-        }
-        if (t == element_type::INT64 || t == element_type::UINT64) {  // numeric ids are common
-          char buf[24];
-          auto r = t == element_type::INT64 ? std::to_chars(buf, buf + 24, v.get_int64().value_unsafe())
-                                            : std::to_chars(buf, buf + 24, v.get_uint64().value_unsafe());
-          *out = Value::String(arena->Copy(std::string_view(buf, r.ptr - buf)));
-          return true;
-        }
-        return WrongType(idx, TypeName(t), err);
+        if (t != element_type::STRING) return WrongType(idx, TypeName(t), err);
+        *out = Value::String(arena->Copy(v.get_string().value_unsafe()));
+        return true;
       case FieldType::kDouble:
-        if (t == element_type::DOUBLE || t == element_type::INT64 || t == element_type::UINT64) {
-          *out = Value::Double(v.get_double().value_unsafe());
-          return true;
+        if (t != element_type::DOUBLE && t != element_type::INT64 && t != element_type::UINT64) {
+          return WrongType(idx, TypeName(t), err);
         }
-        return WrongType(idx, TypeName(t), err);
+        *out = Value::Double(v.get_double().value_unsafe());
+        return true;
       case FieldType::kInt:
         if (t == element_type::INT64) {
           *out = Value::Int(v.get_int64().value_unsafe());
           return true;
         }
-        if (t == element_type::DOUBLE) {
-          double d = v.get_double().value_unsafe();
-          if (d == static_cast<double>(static_cast<int64_t>(d)) && d >= -9.2e18 && d <= 9.2e18) {
-            *out = Value::Int(static_cast<int64_t>(d));
-            return true;
-          }
-        }
-        return WrongType(idx, t == element_type::DOUBLE ? "a fractional number" : TypeName(t), err);
+        return WrongType(idx, t == element_type::DOUBLE ? "a fractional number"
+                              : t == element_type::UINT64 ? "an integer beyond int64" : TypeName(t), err);
       case FieldType::kBool:
-        if (t == element_type::BOOL) {
-          *out = Value::Bool(v.get_bool().value_unsafe());
-          return true;
-        }
-        return WrongType(idx, TypeName(t), err);
+        if (t != element_type::BOOL) return WrongType(idx, TypeName(t), err);
+        *out = Value::Bool(v.get_bool().value_unsafe());
+        return true;
     }
     return false;
   }
@@ -111,6 +107,7 @@ class JsonlDecoder final : public Decoder {
   bool ConvertTime(simdjson::dom::element v, Value* out, StringArena* arena, DecodeError* err) {
     using simdjson::dom::element_type;
     switch (v.type()) {
+      case element_type::NULL_VALUE: return true;  // reported as missing
       case element_type::INT64: *out = Value::Int(v.get_int64().value_unsafe()); return true;
       case element_type::UINT64: *out = Value::Double(static_cast<double>(v.get_uint64().value_unsafe())); return true;
       case element_type::DOUBLE: *out = Value::Double(v.get_double().value_unsafe()); return true;

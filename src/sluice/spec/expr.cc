@@ -186,8 +186,8 @@ bool FunctionArity(const std::string& name, int* lo, int* hi) {
   struct F { const char* name; int lo, hi; };
   static const F kFns[] = {
       {"if", 3, 3},   {"coalesce", 1, -1}, {"is_null", 1, 1}, {"abs", 1, 1},   {"log", 1, 1},
-      {"log1p", 1, 1}, {"exp", 1, 1},      {"sqrt", 1, 1},    {"pow", 2, 2},   {"min", 2, -1},
-      {"max", 2, -1}, {"clamp", 3, 3},     {"hour", 1, 1},    {"dayofweek", 1, 1},
+      {"log1p", 1, 1}, {"exp", 1, 1},      {"sqrt", 1, 1},    {"pow", 2, 2},   {"min", 1, -1},
+      {"max", 1, -1}, {"clamp", 3, 3},     {"hour", 1, 1},    {"dayofweek", 1, 1},
       {"haversine", 4, 4}};
   for (const F& f : kFns) {
     if (name == f.name) {

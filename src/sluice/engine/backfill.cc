@@ -1,0 +1,335 @@
+#include "sluice/engine/backfill.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "sluice/core/number_format.h"
+#include "sluice/engine/label_join.h"
+#include "sluice/engine/row_format.h"
+#include "sluice/engine/thread_pool.h"
+#include "sluice/features/admission.h"
+#include "sluice/features/compiled.h"
+#include "sluice/features/shard.h"
+#include "sluice/io/dead_letter.h"
+#include "sluice/io/decoder.h"
+#include "sluice/io/file_writer.h"
+#include "sluice/io/record_reader.h"
+
+namespace sluice::engine {
+
+using core::Reason;
+using core::Result;
+using core::Status;
+
+namespace {
+
+// One chunk of records on its way through the stages. Reused from chunk to chunk.
+struct Batch {
+  io::Chunk chunk;
+  std::vector<core::Value> values;      // record i's fields at [i * F, (i + 1) * F)
+  std::vector<int64_t> times;
+  std::vector<Reason> reasons;          // kNone: decoded (and, after admission, applied)
+  std::vector<std::string> details;
+  std::vector<features::KeyRef> keys;   // applied row r's keys at [r * K, (r + 1) * K)
+  std::vector<uint8_t> flags;
+  std::vector<int32_t> applied;         // record index per applied row, in log order
+  std::vector<int64_t> seqs;            // per applied row
+  std::vector<double> rows;             // applied row r's features at [r * N, (r + 1) * N)
+  std::vector<double> labels;           // per applied row (labels only)
+  std::vector<std::string> parts;       // formatted CSV, one per format task
+  std::vector<std::vector<uint32_t>> row_lengths;  // per format task (labels only)
+};
+
+class Backfill {
+ public:
+  Backfill(const spec::Pipeline& p, const BackfillOptions& o, const features::CompiledFeatures& cf)
+      : p_(p), o_(o), cf_(cf), pool_(o.threads), admission_(cf) {}
+
+  Status Open();
+  Result<BackfillStats> Run();
+
+ private:
+  Status ProcessChunk();
+  void Decode(int task);
+  Status Admit();
+  Status DeadLetter(int i, Reason r, std::string_view detail);
+  void Format(int task);
+  Status WriteLabelled();
+  std::pair<size_t, size_t> Range(size_t n, int task) const {
+    const size_t tasks = static_cast<size_t>(pool_.size());
+    return {n * task / tasks, n * (task + 1) / tasks};
+  }
+
+  const spec::Pipeline& p_;
+  const BackfillOptions& o_;
+  const features::CompiledFeatures& cf_;
+  ThreadPool pool_;
+  features::Admission admission_;
+  std::vector<std::unique_ptr<features::Shard>> shards_;
+  std::vector<std::unique_ptr<io::Decoder>> decoders_;
+  std::vector<io::StringArena> arenas_;  // one per decode task, plus one for keys
+  std::unique_ptr<io::RecordReader> reader_;
+  std::unique_ptr<io::FileWriter> out_;
+  std::unique_ptr<io::DeadLetterSink> dead_;
+  std::unique_ptr<LabelJoin> labels_;
+  std::string input_, out_path_, source_name_;
+  Batch b_;
+  BackfillStats stats_;
+  int64_t seq_ = 0;
+  int64_t chunks_ = 0;
+  bool header_pending_ = false;
+  // With labels, rows go to a temporary file first: the default label needs the end of the data.
+  std::vector<uint32_t> all_row_lengths_;
+  std::vector<double> all_labels_;
+  std::vector<int64_t> all_times_;
+};
+
+Status Backfill::Open() {
+  input_ = o_.input.empty() ? p_.source.file : o_.input;
+  if (input_.empty()) return Status::InvalidArgument("no input: give --input or source.file in the spec");
+  source_name_ = input_ == "-" ? "stdin" : input_;
+  const auto framing = p_.source.format == spec::Format::kCsv ? io::RecordReader::Framing::kCsv
+                                                              : io::RecordReader::Framing::kLines;
+  auto reader = io::RecordReader::Open(input_, framing, p_.source.max_record_bytes);
+  if (!reader.ok()) return reader.status();
+  reader_ = std::move(reader.value());
+  std::string dead_path = o_.dead_letter;
+  if (dead_path.empty() && p_.dead_letter) dead_path = p_.dead_letter->file;
+  auto dead = io::DeadLetterSink::Open(dead_path);
+  if (!dead.ok()) return dead.status();
+  dead_ = std::move(dead.value());
+  if (!o_.labels.empty()) {
+    auto l = LabelJoin::Load(p_, o_.labels, dead_.get());
+    if (!l.ok()) return l.status();
+    labels_ = std::move(l.value());
+  }
+  out_path_ = labels_ ? o_.output + ".unlabelled.tmp" : o_.output;
+  auto out = io::FileWriter::Create(out_path_);
+  if (!out.ok()) return out.status();
+  out_ = std::move(out.value());
+  AppendHeader(p_, labels_ != nullptr, out_->buffer());
+  for (int i = 0; i < pool_.size(); ++i) {
+    decoders_.push_back(io::MakeDecoder(p_));
+    shards_.push_back(std::make_unique<features::Shard>(cf_, i, pool_.size()));
+  }
+  arenas_.resize(pool_.size() + 1);
+  header_pending_ = decoders_[0]->NeedsHeader();
+  return Status::Ok();
+}
+
+void Backfill::Decode(int task) {
+  auto [lo, hi] = Range(b_.chunk.records.size(), task);
+  const size_t nf = p_.schema.size();
+  io::StringArena* arena = &arenas_[task];
+  arena->Reset();
+  for (size_t i = lo; i < hi; ++i) {
+    const io::Record& r = b_.chunk.records[i];
+    if (r.oversize) {
+      b_.reasons[i] = Reason::kOversize;
+      b_.details[i] = "record of " + std::to_string(r.length) + " bytes is longer than max_record_bytes (" +
+                      std::to_string(p_.source.max_record_bytes) + ")";
+      continue;
+    }
+    io::DecodeError err;
+    core::EventTime t;
+    if (decoders_[task]->Decode(b_.chunk.Text(r), &b_.values[i * nf], &t, arena, &err)) {
+      b_.reasons[i] = Reason::kNone;
+      b_.times[i] = t.micros();
+    } else {
+      b_.reasons[i] = err.reason;
+      b_.details[i] = std::move(err.detail);
+    }
+  }
+}
+
+Status Backfill::DeadLetter(int i, Reason r, std::string_view detail) {
+  const io::Record& rec = b_.chunk.records[i];
+  io::DeadLetter d;
+  d.reason = r;
+  d.detail = detail;
+  d.source = source_name_;
+  d.position = rec.line;
+  d.record = b_.chunk.Text(rec);
+  d.truncated = rec.truncated;
+  ++stats_.dead_letters;
+  ++stats_.by_reason[static_cast<int>(r)];
+  return dead_->Write(d);
+}
+
+// Log order: decides every record's fate and gives applied rows their keys and flags.
+Status Backfill::Admit() {
+  const size_t nf = p_.schema.size(), nk = cf_.key_spaces.size();
+  const int id_field = p_.event_id.empty() ? -1 : p_.schema.Find(p_.event_id);
+  io::StringArena* arena = &arenas_.back();
+  arena->Reset();
+  b_.applied.clear();
+  b_.seqs.clear();
+  b_.labels.clear();
+  std::string detail;
+  for (size_t i = 0; i < b_.chunk.records.size(); ++i) {
+    const int64_t seq = seq_++;
+    if (b_.reasons[i] != Reason::kNone) {
+      SLUICE_RETURN_IF_ERROR(DeadLetter(static_cast<int>(i), b_.reasons[i], b_.details[i]));
+      continue;
+    }
+    const size_t r = b_.applied.size();
+    if (b_.keys.size() < (r + 1) * nk) {
+      b_.keys.resize((r + 1) * nk * 2);
+      b_.flags.resize((r + 1) * nk * 2);
+    }
+    const core::Value* fields = &b_.values[i * nf];
+    for (size_t k = 0; k < nk; ++k) b_.keys[r * nk + k] = features::EncodeKey(cf_.key_spaces[k], fields, arena);
+    const Reason verdict = admission_.Admit(b_.times[i], &b_.keys[r * nk], &b_.flags[r * nk], &detail);
+    if (verdict != Reason::kNone) {
+      SLUICE_RETURN_IF_ERROR(DeadLetter(static_cast<int>(i), verdict, detail));
+      continue;
+    }
+    b_.applied.push_back(static_cast<int32_t>(i));
+    b_.seqs.push_back(seq);
+    if (labels_) {
+      labels_->NoteEventTime(b_.times[i]);
+      const core::Value& id = fields[id_field >= 0 ? id_field : 0];
+      double label = std::nan("");
+      if (id_field >= 0 && !id.is_null()) {
+        std::string buf;
+        std::string_view key = id.kind == core::Value::Kind::kString ? id.s : (buf = std::to_string(id.i));
+        auto m = labels_->Match(key, b_.times[i], dead_.get());
+        if (!m.ok()) return m.status();
+        label = *m;
+      }
+      b_.labels.push_back(label);
+    }
+  }
+  stats_.applied += static_cast<int64_t>(b_.applied.size());
+  return Status::Ok();
+}
+
+void Backfill::Format(int task) {
+  auto [lo, hi] = Range(b_.applied.size(), task);
+  const size_t nf = p_.schema.size(), nfeat = cf_.num_features;
+  std::string& out = b_.parts[task];
+  out.clear();
+  b_.row_lengths[task].clear();
+  thread_local std::vector<double> stack;
+  stack.resize(cf_.expressions.max_depth() + 1);
+  const double per_unit = static_cast<double>(core::MicrosPerUnit(p_.time_unit));
+  for (size_t r = lo; r < hi; ++r) {
+    const int i = b_.applied[r];
+    double* row = &b_.rows[r * nfeat];
+    const core::Value* fields = &b_.values[i * nf];
+    cf_.expressions.Evaluate(row, fields, static_cast<double>(b_.times[i]) / per_unit, stack.data());
+    const size_t before = out.size();
+    AppendRow(p_, fields, core::EventTime::FromMicros(b_.times[i]), row, nfeat, &out);
+    if (labels_) b_.row_lengths[task].push_back(static_cast<uint32_t>(out.size() - before));
+  }
+}
+
+Status Backfill::ProcessChunk() {
+  const size_t n = b_.chunk.records.size();
+  if (header_pending_ && n > 0) {
+    // The CSV header is the first record; every decoder reads it.
+    for (auto& d : decoders_) SLUICE_RETURN_IF_ERROR(d->SetHeader(b_.chunk.Text(b_.chunk.records[0])).WithContext(source_name_));
+    b_.chunk.records.erase(b_.chunk.records.begin());
+    header_pending_ = false;
+    return ProcessChunk();
+  }
+  stats_.records += static_cast<int64_t>(n);
+  b_.values.resize(n * p_.schema.size());
+  b_.times.resize(n);
+  b_.reasons.resize(n);
+  b_.details.resize(n);
+  pool_.Run(pool_.size(), [this](int t) { Decode(t); });
+  SLUICE_RETURN_IF_ERROR(Admit());
+  const size_t rows = b_.applied.size(), nk = cf_.key_spaces.size();
+  b_.rows.resize(rows * cf_.num_features);
+  pool_.Run(pool_.size(), [&](int s) {
+    features::Shard& shard = *shards_[s];
+    const size_t nf = p_.schema.size();
+    for (size_t r = 0; r < rows; ++r) {
+      const int i = b_.applied[r];
+      shard.Apply(b_.times[i], b_.seqs[r], &b_.values[i * nf], &b_.keys[r * nk], &b_.flags[r * nk],
+                  &b_.rows[r * cf_.num_features]);
+    }
+    if (chunks_ % 64 == 63) shard.Sweep(admission_.stream_time());
+  });
+  b_.parts.resize(pool_.size());
+  b_.row_lengths.resize(pool_.size());
+  pool_.Run(pool_.size(), [this](int t) { Format(t); });
+  for (int t = 0; t < pool_.size(); ++t) {
+    SLUICE_RETURN_IF_ERROR(out_->Append(b_.parts[t]));
+    if (labels_) all_row_lengths_.insert(all_row_lengths_.end(), b_.row_lengths[t].begin(), b_.row_lengths[t].end());
+  }
+  if (labels_) {
+    all_labels_.insert(all_labels_.end(), b_.labels.begin(), b_.labels.end());
+    for (int i : b_.applied) all_times_.push_back(b_.times[i]);
+  }
+  ++chunks_;
+  return Status::Ok();
+}
+
+// Copies the unlabelled rows to the output, appending each row's label.
+Status Backfill::WriteLabelled() {
+  SLUICE_RETURN_IF_ERROR(out_->Close());
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(out_path_.c_str(), "rb"), &std::fclose);
+  if (!in) return Status::IoError("cannot reopen " + out_path_);
+  auto out = io::FileWriter::Create(o_.output);
+  if (!out.ok()) return out.status();
+  std::string line;
+  // The header line, then each row by its recorded length (rows may hold quoted newlines).
+  for (int c; (c = std::fgetc(in.get())) != EOF && c != '\n';) line.push_back(static_cast<char>(c));
+  line.push_back('\n');
+  SLUICE_RETURN_IF_ERROR((*out)->Append(line));
+  for (size_t r = 0; r < all_row_lengths_.size(); ++r) {
+    line.resize(all_row_lengths_[r]);
+    if (std::fread(line.data(), 1, line.size(), in.get()) != line.size()) {
+      return Status::IoError("short read of " + out_path_);
+    }
+    line.back() = ',';  // replaces the newline
+    double label = all_labels_[r];
+    if (std::isnan(label)) label = labels_->Resolve(all_times_[r]);
+    if (!std::isnan(label)) core::AppendDouble(label, &line);
+    line.push_back('\n');
+    SLUICE_RETURN_IF_ERROR((*out)->Append(line));
+  }
+  in.reset();
+  std::filesystem::remove(out_path_);
+  return (*out)->Close();
+}
+
+Result<BackfillStats> Backfill::Run() {
+  const auto start = std::chrono::steady_clock::now();
+  while (true) {
+    auto more = reader_->Next(&b_.chunk, o_.chunk_bytes);
+    if (!more.ok()) return more.status();
+    SLUICE_RETURN_IF_ERROR(ProcessChunk());
+    if (o_.progress) o_.progress(reader_->bytes_read());
+    if (!*more) break;
+  }
+  if (labels_) {
+    SLUICE_RETURN_IF_ERROR(labels_->Finish(dead_.get()));
+    SLUICE_RETURN_IF_ERROR(WriteLabelled());
+    stats_.labels_joined = labels_->joined();
+  } else {
+    SLUICE_RETURN_IF_ERROR(out_->Close());
+  }
+  stats_.label_dead_letters = dead_->total() - stats_.dead_letters;
+  SLUICE_RETURN_IF_ERROR(dead_->Close());
+  for (const auto& s : shards_) stats_.keys += s->keys();
+  stats_.bytes = reader_->bytes_read();
+  stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats_;
+}
+
+}  // namespace
+
+Result<BackfillStats> RunBackfill(const spec::Pipeline& p, const BackfillOptions& opts) {
+  auto cf = features::Compile(p);
+  if (!cf.ok()) return cf.status();
+  Backfill b(p, opts, **cf);
+  SLUICE_RETURN_IF_ERROR(b.Open());
+  return b.Run();
+}
+
+}  // namespace sluice::engine

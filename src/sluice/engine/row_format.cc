@@ -1,0 +1,56 @@
+#include "sluice/engine/row_format.h"
+
+#include <cmath>
+
+#include "sluice/core/number_format.h"
+
+namespace sluice::engine {
+
+void AppendCsvCell(std::string_view text, std::string* out) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out->append(text);
+    return;
+  }
+  out->push_back('"');
+  for (char c : text) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+void AppendHeader(const spec::Pipeline& p, bool with_label, std::string* out) {
+  if (!p.event_id.empty()) {
+    AppendCsvCell(p.event_id, out);
+    out->push_back(',');
+  }
+  AppendCsvCell(p.time_field, out);
+  for (const auto& f : p.features) {
+    out->push_back(',');
+    out->append(f.name);
+  }
+  if (with_label) {
+    out->push_back(',');
+    AppendCsvCell(p.labels->label, out);
+  }
+  out->push_back('\n');
+}
+
+void AppendRow(const spec::Pipeline& p, const core::Value* fields, core::EventTime time,
+               const double* features, size_t num_features, std::string* out) {
+  if (!p.event_id.empty()) {
+    const core::Value& id = fields[p.schema.Find(p.event_id)];
+    if (id.kind == core::Value::Kind::kString) AppendCsvCell(id.s, out);
+    else if (id.kind == core::Value::Kind::kInt) core::AppendInt(id.i, out);
+    else if (!id.is_null()) core::AppendDouble(id.AsDouble(), out);
+    out->push_back(',');
+  }
+  core::AppendTime(time, p.time_unit, out);
+  for (size_t i = 0; i < num_features; ++i) {
+    out->push_back(',');
+    if (!std::isnan(features[i])) core::AppendDouble(features[i], out);
+  }
+  out->push_back('\n');
+}
+
+}  // namespace sluice::engine

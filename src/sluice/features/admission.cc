@@ -1,0 +1,70 @@
+#include "sluice/features/admission.h"
+
+#include <limits>
+
+namespace sluice::features {
+
+namespace {
+constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
+
+std::string FormatSeconds(int64_t us) {
+  return core::FormatDuration(core::Duration::Micros(us));
+}
+}  // namespace
+
+Admission::Admission(const CompiledFeatures& cf)
+    : cf_(cf), newest_(cf.key_spaces.size()), found_(cf.key_spaces.size()), stream_time_(kNever) {}
+
+core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std::string* detail) {
+  const size_t n = newest_.size();
+  // Expiry first: whether a key's state is still in memory must not change the reason.
+  if (stream_time_ != kNever && t < stream_time_ - cf_.ttl_us) {
+    *detail = FormatSeconds(stream_time_ - t) + " older than the stream's newest event (state_ttl " +
+              FormatSeconds(cf_.ttl_us) + ")";
+    return core::Reason::kExpired;
+  }
+  for (size_t k = 0; k < n; ++k) {
+    if (keys[k].null) continue;
+    found_[k] = newest_[k].find(keys[k]);
+    if (found_[k] != newest_[k].end() && t < found_[k]->second - cf_.lateness_us) {
+      *detail = "late for key " + cf_.key_spaces[k].name + ": " + FormatSeconds(found_[k]->second - t) +
+                " older than the key's newest event (allowed_lateness " + FormatSeconds(cf_.lateness_us) + ")";
+      return core::Reason::kLate;
+    }
+  }
+  for (size_t k = 0; k < n; ++k) {
+    flags[k] = 0;
+    if (keys[k].null) continue;
+    if (found_[k] == newest_[k].end()) {
+      newest_[k].emplace(std::string(keys[k].bytes), t);
+      flags[k] = kKeyInOrder | kKeyReset;
+      continue;
+    }
+    int64_t& newest = found_[k]->second;
+    if (t - newest > cf_.ttl_us) {
+      flags[k] = kKeyInOrder | kKeyReset;
+      newest = t;
+    } else if (t >= newest) {
+      flags[k] = kKeyInOrder;
+      newest = t;
+    }
+  }
+  if (t > stream_time_) stream_time_ = t;
+  if (++since_sweep_ > 1 << 20) MaybeSweep();
+  return core::Reason::kNone;
+}
+
+void Admission::MaybeSweep() {
+  since_sweep_ = 0;
+  for (auto& m : newest_) {
+    absl::erase_if(m, [&](const auto& kv) { return Evictable(kv.second, stream_time_, cf_.ttl_us); });
+  }
+}
+
+int64_t Admission::keys() const {
+  int64_t n = 0;
+  for (const auto& m : newest_) n += static_cast<int64_t>(m.size());
+  return n;
+}
+
+}  // namespace sluice::features

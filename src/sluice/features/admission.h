@@ -1,0 +1,46 @@
+#pragma once
+// Admission decides, in log order, whether an event is applied (docs/semantics.md "Admission"):
+// older than stream time − state_ttl → `expired`; late for any key → dead letter `late`;
+// otherwise applied, with a per-key-space note of whether the key starts afresh (TTL) and whether
+// the event is in order for it. It keeps only each key's newest time, so it is cheap to run
+// sequentially in front of parallel shards. Not thread-safe: one instance, fed in log order.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sluice/core/reason.h"
+#include "sluice/features/compiled.h"
+#include "sluice/features/keys.h"
+
+namespace sluice::features {
+
+// Per key space, for an applied event.
+enum KeyFlags : uint8_t { kKeyInOrder = 1, kKeyReset = 2 };
+
+class Admission {
+ public:
+  explicit Admission(const CompiledFeatures& cf);
+
+  // `keys` and `flags` have one entry per key space. Returns kNone when the event is applied.
+  core::Reason Admit(int64_t time_us, const KeyRef* keys, uint8_t* flags, std::string* detail);
+
+  int64_t stream_time() const { return stream_time_; }
+  int64_t keys() const;
+
+ private:
+  void MaybeSweep();
+
+  const CompiledFeatures& cf_;
+  std::vector<KeyMap<int64_t>> newest_;  // per key space
+  std::vector<KeyMap<int64_t>::iterator> found_;
+  int64_t stream_time_;
+  int64_t since_sweep_ = 0;
+};
+
+// True when `stream_time` says a key last seen at `newest` can never be reached again without
+// being reset (rule 2 of admission), so its state may leave memory.
+inline bool Evictable(int64_t newest, int64_t stream_time, int64_t ttl) {
+  return newest < stream_time - 2 * ttl;
+}
+
+}  // namespace sluice::features

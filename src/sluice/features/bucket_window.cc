@@ -1,0 +1,169 @@
+// window: W, resolution: R — whole buckets floor(time / R) in (bucket(t) − W/R, bucket(t)].
+// Each stored row is one bucket [id, -, partial...], so memory per key is O(W/R) whatever the
+// event rate. The newest ("open") bucket is kept out of the two stacks, so adding to it is O(1).
+#include <deque>
+#include <limits>
+
+#include "sluice/features/event_store.h"
+#include "sluice/features/two_stacks.h"
+#include "sluice/features/window_state.h"
+
+namespace sluice::features {
+namespace {
+
+class BucketWindow final : public WindowState {
+ public:
+  BucketWindow(const GroupDef& g, int64_t lateness_us)
+      : g_(g), lateness_(lateness_us), nb_(g.window_us / g.resolution_us), buckets_(g.ops.width()),
+        sets_(g.distinct.size()) {
+    stacks_.Init(&g.ops);
+    if (!g.distinct.empty()) tokens_ = std::make_unique<std::deque<std::vector<std::vector<Token>>>>();
+  }
+
+  void Apply(const EventIn& e, Scratch* s, WindowOut* out) override {
+    const int64_t b = e.time / g_.resolution_us;
+    std::vector<double>& lift = s->partial;
+    if (e.in_order) {
+      AdvanceTo(b);
+      stacks_.Query(out->partial);
+      if (HasOpen() && Id(Last()) == b) g_.ops.Combine(out->partial, Partial(Last()));
+      ReportDistinct(e, out);
+      g_.ops.Lift(e.time, e.seq, e.slots, lift.data());
+      if (!HasOpen() || Id(Last()) != b) {
+        buckets_.PushBack(b, 0, Identity());
+      }
+      g_.ops.Combine(Partial(Last()), lift.data());
+      AddToken(Last(), e.tokens, true);
+      Evict(e.newest);
+      return;
+    }
+    LateQuery(b, e, s, out);
+    g_.ops.Lift(e.time, e.seq, e.slots, lift.data());
+    AddLate(b, e, lift.data());
+  }
+
+  size_t MemoryBytes() const override { return sizeof(*this) + buckets_.MemoryBytes(); }
+
+ private:
+  int64_t Id(int64_t i) const { return buckets_.time(i); }
+  double* Partial(int64_t i) { return &buckets_.mutable_slots(i)->d; }
+  const double* Partial(int64_t i) const { return &buckets_.slots(i)->d; }
+  int64_t Last() const { return buckets_.size() - 1; }
+  bool HasOpen() const { return buckets_.size() > win_head_; }
+  const Slot* Identity() {
+    identity_.resize(g_.ops.width());
+    g_.ops.Identity(&identity_[0].d);
+    return identity_.data();
+  }
+  auto PartialOf() {
+    return [this](int64_t k, double* p) {
+      const double* src = Partial(win_head_ + k);
+      for (int i = 0; i < g_.ops.width(); ++i) p[i] = src[i];
+    };
+  }
+
+  // Closes the open bucket when b is newer and drops buckets that left the window.
+  void AdvanceTo(int64_t b) {
+    if (HasOpen() && Id(Last()) < b) stacks_.PushBack(Partial(Last()));
+    cutoff_ = b - nb_;
+    while (win_head_ < buckets_.size() && Id(win_head_) <= cutoff_) {
+      stacks_.PopFront(PartialOf());  // the open bucket (id b) is never <= cutoff_
+      if (tokens_) {
+        for (size_t d = 0; d < sets_.size(); ++d) {
+          for (const Token& t : (*tokens_)[win_head_][d]) sets_[d].Remove(t);
+        }
+      }
+      ++win_head_;
+    }
+  }
+
+  void Evict(int64_t newest) {
+    const int64_t keep_after = (newest - lateness_) / g_.resolution_us - nb_;
+    while (win_head_ > 0 && Id(0) <= keep_after) {
+      buckets_.PopFront();
+      if (tokens_) tokens_->pop_front();
+      --win_head_;
+    }
+  }
+
+  void ReportDistinct(const EventIn& e, WindowOut* out) const {
+    for (size_t d = 0; d < sets_.size(); ++d) {
+      out->distinct_count[d] = sets_[d].size();
+      out->distinct_has[d] = !e.tokens[d].is_null() && sets_[d].Contains(e.tokens[d]);
+    }
+  }
+
+  // Records e's tokens in bucket i; `in_window` buckets also count in the window's sets.
+  void AddToken(int64_t i, const Token* tokens, bool in_window) {
+    if (!tokens_) return;
+    auto& per = (*tokens_);
+    while (static_cast<int64_t>(per.size()) < buckets_.size()) per.emplace_back(sets_.size());
+    for (size_t d = 0; d < sets_.size(); ++d) {
+      const Token t = tokens[d];
+      if (t.is_null()) continue;
+      auto& list = per[i][d];
+      bool present = false;
+      for (const Token& x : list) present = present || x == t;
+      if (present) continue;
+      list.push_back(t);
+      if (in_window) sets_[d].Add(t);
+    }
+  }
+
+  void LateQuery(int64_t b, const EventIn& e, Scratch* s, WindowOut* out) {
+    g_.ops.Identity(out->partial);
+    for (auto& set : s->sets) set.Clear();
+    const int64_t lo = buckets_.UpperBound(b - nb_), hi = buckets_.UpperBound(b);
+    for (int64_t i = lo; i < hi; ++i) {
+      g_.ops.Combine(out->partial, Partial(i));
+      if (!tokens_) continue;
+      for (size_t d = 0; d < sets_.size(); ++d) {
+        for (const Token& t : (*tokens_)[i][d]) s->sets[d].Add(t);
+      }
+    }
+    for (size_t d = 0; d < sets_.size(); ++d) {
+      out->distinct_count[d] = s->sets[d].size();
+      out->distinct_has[d] = !e.tokens[d].is_null() && s->sets[d].Contains(e.tokens[d]);
+    }
+  }
+
+  void AddLate(int64_t b, const EventIn& e, const double* lift) {
+    int64_t i = buckets_.UpperBound(b - 1);  // first bucket with id >= b
+    const bool exists = i < buckets_.size() && Id(i) == b;
+    if (!exists) {
+      buckets_.Insert(i, b, 0, Identity());
+      if (tokens_) tokens_->insert(tokens_->begin() + i, std::vector<std::vector<Token>>(sets_.size()));
+    }
+    g_.ops.Combine(Partial(i), lift);
+    const bool in_window = b > cutoff_;
+    if (!in_window) {
+      if (!exists) ++win_head_;
+      AddToken(i, e.tokens, false);
+      return;
+    }
+    if (i != Last()) {  // the open bucket is read directly, not through the stacks
+      if (exists) stacks_.Update(i - win_head_, lift, PartialOf());
+      else stacks_.Insert(i - win_head_, lift, PartialOf());
+    }
+    AddToken(i, e.tokens, true);
+  }
+
+  const GroupDef& g_;
+  int64_t lateness_;
+  int64_t nb_;
+  EventStore buckets_;   // rows: [bucket id, unused, partial...]
+  int64_t win_head_ = 0;
+  int64_t cutoff_ = std::numeric_limits<int64_t>::min();  // bucket ids <= cutoff_ left the window
+  TwoStacks stacks_;     // the window's closed buckets
+  std::vector<DistinctSet> sets_;
+  std::unique_ptr<std::deque<std::vector<std::vector<Token>>>> tokens_;  // per bucket, per column
+  std::vector<Slot> identity_;
+};
+
+}  // namespace
+
+std::unique_ptr<WindowState> MakeBucketWindow(const GroupDef& g, int64_t lateness_us) {
+  return std::make_unique<BucketWindow>(g, lateness_us);
+}
+
+}  // namespace sluice::features

@@ -1,0 +1,75 @@
+#pragma once
+// The events a window group keeps for one key: a ring of fixed-stride rows [time, seq, slots...],
+// sorted by event time (ties in log order). Appends and front pops are O(1); an out-of-order
+// insert shifts the rows after it (late events land near the back, so this is short).
+// Not thread-safe: owned by one key's state.
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "sluice/features/ops.h"
+
+namespace sluice::features {
+
+class EventStore {
+ public:
+  explicit EventStore(int num_slots) : stride_(2 + num_slots) {}
+
+  int64_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  int64_t time(int64_t i) const { return static_cast<int64_t>(Row(i)[0].u); }
+  int64_t seq(int64_t i) const { return static_cast<int64_t>(Row(i)[1].u); }
+  const Slot* slots(int64_t i) const { return Row(i) + 2; }
+  Slot* mutable_slots(int64_t i) { return Row(i) + 2; }
+
+  void PushBack(int64_t time, int64_t seq, const Slot* slots) {
+    Grow();
+    Write(size_++, time, seq, slots);
+  }
+  void PopFront() {
+    head_ = (head_ + 1) % cap_;
+    --size_;
+  }
+  // Inserts at index i (0 <= i <= size), moving later rows back by one.
+  void Insert(int64_t i, int64_t time, int64_t seq, const Slot* slots) {
+    Grow();
+    for (int64_t j = size_; j > i; --j) std::memcpy(Row(j), Row(j - 1), stride_ * sizeof(Slot));
+    ++size_;
+    Write(i, time, seq, slots);
+  }
+  // First index whose time is > t (binary search).
+  int64_t UpperBound(int64_t t) const {
+    int64_t lo = 0, hi = size_;
+    while (lo < hi) {
+      int64_t mid = (lo + hi) / 2;
+      if (time(mid) <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  size_t MemoryBytes() const { return static_cast<size_t>(cap_) * stride_ * sizeof(Slot); }
+
+ private:
+  Slot* Row(int64_t i) const { return data_.get() + ((head_ + i) % cap_) * stride_; }
+  void Write(int64_t i, int64_t time, int64_t seq, const Slot* slots) {
+    Slot* r = Row(i);
+    r[0].u = static_cast<uint64_t>(time);
+    r[1].u = static_cast<uint64_t>(seq);
+    std::memcpy(r + 2, slots, (stride_ - 2) * sizeof(Slot));
+  }
+  void Grow() {
+    if (size_ < cap_) return;
+    int64_t cap = cap_ == 0 ? 1 : cap_ * 2;
+    std::unique_ptr<Slot[]> d(new Slot[cap * stride_]);
+    for (int64_t i = 0; i < size_; ++i) std::memcpy(d.get() + i * stride_, Row(i), stride_ * sizeof(Slot));
+    data_ = std::move(d);
+    cap_ = cap;
+    head_ = 0;
+  }
+
+  std::unique_ptr<Slot[]> data_;
+  int64_t stride_;
+  int64_t head_ = 0, size_ = 0, cap_ = 0;
+};
+
+}  // namespace sluice::features

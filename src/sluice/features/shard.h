@@ -1,0 +1,52 @@
+#pragma once
+// A shard owns the keyed window state of the keys that hash to it (OwnerShard), for every key
+// space. It applies admitted events to those keys and writes their aggregation features into the
+// event's row; expression features are computed afterwards from the full row (ExprSet).
+// Not thread-safe: each shard is driven by one thread; shards share nothing but the immutable
+// CompiledFeatures, so they run in parallel without locks.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sluice/core/value.h"
+#include "sluice/features/admission.h"
+#include "sluice/features/compiled.h"
+#include "sluice/features/keys.h"
+#include "sluice/features/window_state.h"
+
+namespace sluice::features {
+
+class Shard {
+ public:
+  Shard(const CompiledFeatures& cf, int id, int num_shards);
+  ~Shard();
+
+  // Applies an admitted event (flags from Admission) to the key spaces whose key this shard
+  // owns, writing their features to row[feature]; null keys get null (NaN) features.
+  void Apply(int64_t time_us, int64_t seq, const core::Value* fields, const KeyRef* keys,
+             const uint8_t* flags, double* row);
+  // Drops keys whose state can no longer be reached (see Evictable).
+  void Sweep(int64_t stream_time);
+
+  int64_t keys() const;
+  int id() const { return id_; }
+
+ private:
+  struct KeyState;
+  void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
+                  const core::Value* fields, bool in_order, int64_t newest, double* row);
+  KeyState* Lookup(int ks, const KeyRef& key, bool reset);
+
+  const CompiledFeatures& cf_;
+  int id_, num_shards_;
+  std::vector<KeyMap<std::unique_ptr<KeyState>>> tables_;
+  // Scratch reused for every event: no allocation on the hot path once warm.
+  std::vector<Slot> slots_;
+  std::vector<double> excl_, incl_;
+  std::vector<Token> tokens_;
+  std::vector<int64_t> distinct_count_;
+  std::unique_ptr<bool[]> distinct_has_;
+  Scratch scratch_;
+};
+
+}  // namespace sluice::features

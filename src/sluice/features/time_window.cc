@@ -1,0 +1,128 @@
+// window: W — events of the key with time in (t − W, t].
+#include <limits>
+
+#include "sluice/features/event_store.h"
+#include "sluice/features/two_stacks.h"
+#include "sluice/features/window_state.h"
+
+namespace sluice::features {
+namespace {
+
+class TimeWindow final : public WindowState {
+ public:
+  TimeWindow(const GroupDef& g, int64_t lateness_us)
+      : g_(g), lateness_(lateness_us), store_(g.num_slots), sets_(g.distinct.size()) {
+    stacks_.Init(&g.ops);
+  }
+
+  void Apply(const EventIn& e, Scratch* scratch, WindowOut* out) override {
+    if (e.in_order) {
+      ApplyInOrder(e, out);
+    } else {
+      ApplyLate(e, scratch, out);
+    }
+  }
+
+  size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
+
+ private:
+  const Token* TokensAt(int64_t i, Token* buf) const {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) buf[d] = ColumnToken(g_.distinct[d], store_.slots(i));
+    return buf;
+  }
+
+  void PartialAt(int64_t i, double* p) const { g_.ops.Lift(store_.time(i), store_.seq(i), store_.slots(i), p); }
+
+  void ApplyInOrder(const EventIn& e, WindowOut* out) {
+    cutoff_ = e.time - g_.window_us;
+    auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };
+    Token buf[kMaxDistinct];
+    while (win_head_ < store_.size() && store_.time(win_head_) <= cutoff_) {
+      stacks_.PopFront(partial_of);
+      const Token* t = TokensAt(win_head_, buf);
+      for (size_t d = 0; d < sets_.size(); ++d) {
+        if (!t[d].is_null()) sets_[d].Remove(t[d]);
+      }
+      ++win_head_;
+    }
+    stacks_.Query(out->partial);
+    ReportDistinct(e, out);
+    store_.PushBack(e.time, e.seq, e.slots);
+    std::vector<double>& lift = LiftBuffer();
+    g_.ops.Lift(e.time, e.seq, e.slots, lift.data());
+    stacks_.PushBack(lift.data());
+    AddTokens(e.tokens);
+    // Keep what a late event (time >= newest − lateness) could still need.
+    const int64_t keep_after = e.newest - lateness_ - g_.window_us;
+    while (win_head_ > 0 && store_.time(0) <= keep_after) {
+      store_.PopFront();
+      --win_head_;
+    }
+  }
+
+  void ApplyLate(const EventIn& e, Scratch* s, WindowOut* out) {
+    const int64_t lo = store_.UpperBound(e.time - g_.window_us);
+    const int64_t hi = store_.UpperBound(e.time);
+    g_.ops.Identity(out->partial);
+    Token buf[kMaxDistinct];
+    for (auto& set : s->sets) set.Clear();
+    for (int64_t i = lo; i < hi; ++i) {
+      PartialAt(i, s->partial.data());
+      g_.ops.Combine(out->partial, s->partial.data());
+      const Token* t = TokensAt(i, buf);
+      for (size_t d = 0; d < sets_.size(); ++d) {
+        if (!t[d].is_null()) s->sets[d].Add(t[d]);
+      }
+    }
+    for (size_t d = 0; d < sets_.size(); ++d) {
+      out->distinct_count[d] = s->sets[d].size();
+      out->distinct_has[d] = !e.tokens[d].is_null() && s->sets[d].Contains(e.tokens[d]);
+    }
+    store_.Insert(hi, e.time, e.seq, e.slots);
+    const bool in_window = e.time > cutoff_;
+    if (!in_window) {
+      ++win_head_;  // stored only for later late events; hi <= win_head_
+      return;
+    }
+    auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };
+    std::vector<double>& lift = LiftBuffer();
+    g_.ops.Lift(e.time, e.seq, e.slots, lift.data());
+    stacks_.Insert(hi - win_head_, lift.data(), partial_of);
+    AddTokens(e.tokens);
+  }
+
+  void ReportDistinct(const EventIn& e, WindowOut* out) const {
+    for (size_t d = 0; d < sets_.size(); ++d) {
+      out->distinct_count[d] = sets_[d].size();
+      out->distinct_has[d] = !e.tokens[d].is_null() && sets_[d].Contains(e.tokens[d]);
+    }
+  }
+
+  void AddTokens(const Token* tokens) {
+    for (size_t d = 0; d < sets_.size(); ++d) {
+      if (!tokens[d].is_null()) sets_[d].Add(tokens[d]);
+    }
+  }
+
+  std::vector<double>& LiftBuffer() const {
+    thread_local std::vector<double> buf;
+    buf.resize(g_.ops.width());
+    return buf;
+  }
+
+  const GroupDef& g_;
+  int64_t lateness_;
+  EventStore store_;
+  int64_t win_head_ = 0;  // store index where the in-order window starts
+  int64_t cutoff_ = std::numeric_limits<int64_t>::min();  // times <= cutoff_ left the window
+  TwoStacks stacks_;
+  std::vector<DistinctSet> sets_;
+};
+
+}  // namespace
+
+std::unique_ptr<WindowState> MakeTimeWindow(const GroupDef& g, int64_t lateness_us) {
+  return std::make_unique<TimeWindow>(g, lateness_us);
+}
+
+}  // namespace sluice::features

@@ -1,0 +1,115 @@
+#pragma once
+// Sliding-window aggregation without inverses ("two stacks", Tangwongsan et al.): the window's
+// elements are split into a front part, with suffix aggregates precomputed, and a back part,
+// folded into one running partial. Push and pop are amortised O(1); a query combines two
+// partials. Elements are identified by their position in the window (0 = oldest); the caller
+// provides `partial_of(k, out)` to re-read element k when the back part is flipped to the front.
+// Because every partial here is commutative, an element inserted into the back part just folds in.
+// Not thread-safe: owned by one key's state.
+#include <cstdint>
+#include <vector>
+
+#include "sluice/features/ops.h"
+
+namespace sluice::features {
+
+class TwoStacks {
+ public:
+  void Init(const Ops* ops) {
+    ops_ = ops;
+    back_.assign(ops->width(), 0);
+    ops->Identity(back_.data());
+  }
+  int64_t size() const { return front_count_ + back_count_; }
+
+  // out = fold of the whole window.
+  void Query(double* out) const {
+    const int w = ops_->width();
+    if (front_count_ == 0) {
+      for (int i = 0; i < w; ++i) out[i] = back_[i];
+      return;
+    }
+    const double* s = &suffix_[(front_pos_) * w];
+    for (int i = 0; i < w; ++i) out[i] = s[i];
+    ops_->Combine(out, back_.data());
+  }
+
+  void PushBack(const double* p) {
+    ops_->Combine(back_.data(), p);
+    ++back_count_;
+  }
+
+  template <typename PartialOf>
+  void PopFront(PartialOf&& partial_of) {
+    if (front_count_ == 0) Flip(partial_of);
+    ++front_pos_;
+    --front_count_;
+  }
+
+  // Element inserted at window position k (0 <= k <= size) with partial p; partial_of already
+  // sees the window after the insert.
+  template <typename PartialOf>
+  void Insert(int64_t k, const double* p, PartialOf&& partial_of) {
+    if (k >= front_count_) {
+      PushBack(p);
+      return;
+    }
+    Rebuild(size() + 1, partial_of);
+  }
+
+  // An element's own partial grew by p (commutative update in place, e.g. a bucket).
+  template <typename PartialOf>
+  void Update(int64_t k, const double* p, PartialOf&& partial_of) {
+    if (k >= front_count_) {
+      ops_->Combine(back_.data(), p);
+      return;
+    }
+    Rebuild(size(), partial_of);
+  }
+
+  // Everything into the back part again.
+  template <typename PartialOf>
+  void Rebuild(int64_t count, PartialOf&& partial_of) {
+    const int w = ops_->width();
+    ops_->Identity(back_.data());
+    thread_local std::vector<double> scratch;
+    scratch.resize(w);
+    for (int64_t k = 0; k < count; ++k) {
+      partial_of(k, scratch.data());
+      ops_->Combine(back_.data(), scratch.data());
+    }
+    back_count_ = count;
+    front_count_ = 0;
+    front_pos_ = 0;
+  }
+
+  void Clear() {
+    ops_->Identity(back_.data());
+    back_count_ = front_count_ = front_pos_ = 0;
+    suffix_.clear();
+  }
+
+ private:
+  template <typename PartialOf>
+  void Flip(PartialOf&& partial_of) {
+    const int w = ops_->width();
+    const int64_t n = back_count_;
+    suffix_.resize(n * w);
+    for (int64_t k = n - 1; k >= 0; --k) {
+      double* s = &suffix_[k * w];
+      partial_of(k, s);
+      if (k + 1 < n) ops_->Combine(s, &suffix_[(k + 1) * w]);
+    }
+    front_count_ = n;
+    front_pos_ = 0;
+    back_count_ = 0;
+    ops_->Identity(back_.data());
+  }
+
+  const Ops* ops_ = nullptr;
+  std::vector<double> suffix_;  // suffix_[k] = fold of front elements k..end (by flip order)
+  std::vector<double> back_;
+  int64_t front_count_ = 0, front_pos_ = 0, back_count_ = 0;
+};
+
+}  // namespace sluice::features

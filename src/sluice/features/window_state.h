@@ -1,0 +1,63 @@
+#pragma once
+// The state one key keeps for one window group, and how an event moves it. Every kind answers
+// the same question for an admitted event e: the fold of its window *without* e (the shard adds
+// e itself for features that include it), plus, per count_distinct column, the distinct count
+// without e and whether e's value is already among them.
+//   in-order events (time >= the key's newest) take an incremental path that never rescans;
+//   late events (within allowed_lateness) rescan the stored events of their window.
+// Not thread-safe: owned by one key's state, which one shard owns.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sluice/features/compiled.h"
+#include "sluice/features/token.h"
+
+namespace sluice::features {
+
+struct EventIn {
+  int64_t time;         // µs
+  int64_t seq;          // position in the log
+  const Slot* slots;    // the group's value slots for this event
+  const Token* tokens;  // per distinct column, e's token (null token when e has no value)
+  bool in_order;        // time >= the key's newest before this event
+  int64_t newest;       // the key's newest time after this event
+};
+
+struct WindowOut {
+  double* partial;          // width = group ops width
+  int64_t* distinct_count;  // per distinct column
+  bool* distinct_has;       // per distinct column: e's token already in the window
+};
+
+// Per-thread scratch for late-event rescans.
+struct Scratch {
+  std::vector<double> partial;
+  std::vector<DistinctSet> sets;
+};
+
+class WindowState {
+ public:
+  virtual ~WindowState() = default;
+  virtual void Apply(const EventIn& e, Scratch* scratch, WindowOut* out) = 0;
+  // Bytes held (approximate), for memory accounting.
+  virtual size_t MemoryBytes() const = 0;
+};
+
+std::unique_ptr<WindowState> MakeWindowState(const GroupDef& g, int64_t lateness_us);
+std::unique_ptr<WindowState> MakeTimeWindow(const GroupDef& g, int64_t lateness_us);
+std::unique_ptr<WindowState> MakeUnboundedWindow(const GroupDef& g, int64_t lateness_us);
+std::unique_ptr<WindowState> MakeBucketWindow(const GroupDef& g, int64_t lateness_us);
+std::unique_ptr<WindowState> MakeRowWindow(const GroupDef& g);
+
+// At most this many count_distinct columns per window group (checked by Compile).
+inline constexpr int kMaxDistinct = 16;
+
+// The distinct token a stored event holds in column c.
+inline Token ColumnToken(const ColumnDef& c, const Slot* slots) {
+  if (c.kind == ColumnDef::Kind::kToken) return Token{slots[c.slot].u, slots[c.slot + 1].u};
+  const double d = slots[c.slot].d;
+  return d != d ? Token{} : DoubleToken(d);
+}
+
+}  // namespace sluice::features

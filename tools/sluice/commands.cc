@@ -1,0 +1,33 @@
+#include "commands.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace sluice::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"gen", "generate a realistic event stream (gen fraud)", RunGen},
+      {"check", "validate a pipeline spec", RunCheck},
+      {"backfill", "replay a log and write one feature row per event (CSV)", RunBackfill},
+  };
+  return kCommands;
+}
+
+int Fail(const char* cmd, const std::string& msg, int code) {
+  std::fprintf(stderr, "sluice %s: %s\n", cmd, msg.c_str());
+  return code;
+}
+
+bool HelpAsked(int argc, char** argv, const char* text) {
+  for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::fputs(text, stdout);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,25 @@
+#pragma once
+// The CLI's commands; each parses its own flags and returns the process exit code.
+#include <string>
+#include <vector>
+
+namespace sluice::cli {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+const std::vector<Command>& Commands();
+
+int RunGen(int argc, char** argv);
+int RunCheck(int argc, char** argv);
+int RunBackfill(int argc, char** argv);
+
+// Shared by commands: prints "sluice <cmd>: <msg>" and returns the code.
+int Fail(const char* cmd, const std::string& msg, int code);
+// Prints the help text when argv has --help; returns true if it did.
+bool HelpAsked(int argc, char** argv, const char* text);
+
+}  // namespace sluice::cli
