@@ -24,13 +24,29 @@ class Schema {
   size_t size() const { return fields_.size(); }
   const FieldDef& field(size_t i) const { return fields_[i]; }
   const std::vector<FieldDef>& fields() const { return fields_; }
-  // Index of the field, or -1.
-  int Find(std::string_view name) const;
+  // Index of the field, or -1. A small hash of (length, first, last byte) narrows the search to
+  // one comparison in practice: decoders call this once per JSON key.
+  int Find(std::string_view name) const {
+    if (name.empty()) return SlowFind(name);
+    for (int i = index_[Bucket(name)]; i >= 0; i = next_[i]) {
+      if (fields_[i].name == name) return i;
+    }
+    return -1;
+  }
   int time_index() const { return time_index_; }
   TimeUnit time_unit() const { return unit_; }
 
  private:
+  static constexpr size_t kBuckets = 64;
+  static size_t Bucket(std::string_view n) {
+    return (n.size() * 31 + static_cast<unsigned char>(n.front()) * 7 + static_cast<unsigned char>(n.back())) % kBuckets;
+  }
+  int SlowFind(std::string_view name) const;
+  void BuildIndex();
+
   std::vector<FieldDef> fields_;
+  std::vector<int> index_ = std::vector<int>(kBuckets, -1);  // bucket -> first field
+  std::vector<int> next_;                                    // field -> next in its bucket
   int time_index_ = -1;
   TimeUnit unit_ = TimeUnit::kMillis;
 };

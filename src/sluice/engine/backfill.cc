@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "sluice/core/number_format.h"
@@ -37,6 +38,7 @@ struct Batch {
   std::vector<int32_t> applied;         // record index per applied row, in log order
   std::vector<int64_t> seqs;            // per applied row
   std::vector<double> rows;             // applied row r's features at [r * N, (r + 1) * N)
+  std::vector<features::Shard::Row> shard_rows;
   std::vector<double> labels;           // per applied row (labels only)
   std::vector<std::string> parts;       // formatted CSV, one per format task
   std::vector<std::vector<uint32_t>> row_lengths;  // per format task (labels only)
@@ -79,6 +81,7 @@ class Backfill {
   BackfillStats stats_;
   int64_t seq_ = 0;
   int64_t chunks_ = 0;
+  double stage_seconds_[4] = {};  // decode, admit, shards, format (SLUICE_STAGE_TIMES=1 prints them)
   bool header_pending_ = false;
   // With labels, rows go to a temporary file first: the default label needs the end of the data.
   std::vector<uint32_t> all_row_lengths_;
@@ -240,23 +243,32 @@ Status Backfill::ProcessChunk() {
   b_.times.resize(n);
   b_.reasons.resize(n);
   b_.details.resize(n);
+  auto t0 = std::chrono::steady_clock::now();
   pool_.Run(pool_.size(), [this](int t) { Decode(t); });
+  auto t1 = std::chrono::steady_clock::now();
   SLUICE_RETURN_IF_ERROR(Admit());
+  auto t2 = std::chrono::steady_clock::now();
   const size_t rows = b_.applied.size(), nk = cf_.key_spaces.size();
   b_.rows.resize(rows * cf_.num_features);
+  b_.shard_rows.resize(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    const int i = b_.applied[r];
+    b_.shard_rows[r] = {b_.times[i], b_.seqs[r], &b_.values[i * p_.schema.size()], &b_.keys[r * nk],
+                        &b_.flags[r * nk], &b_.rows[r * cf_.num_features]};
+  }
   pool_.Run(pool_.size(), [&](int s) {
-    features::Shard& shard = *shards_[s];
-    const size_t nf = p_.schema.size();
-    for (size_t r = 0; r < rows; ++r) {
-      const int i = b_.applied[r];
-      shard.Apply(b_.times[i], b_.seqs[r], &b_.values[i * nf], &b_.keys[r * nk], &b_.flags[r * nk],
-                  &b_.rows[r * cf_.num_features]);
-    }
-    if (chunks_ % 64 == 63) shard.Sweep(admission_.stream_time());
+    shards_[s]->ApplyBatch(b_.shard_rows.data(), rows);
+    if (chunks_ % 64 == 63) shards_[s]->Sweep(admission_.stream_time());
   });
+  auto t3 = std::chrono::steady_clock::now();
   b_.parts.resize(pool_.size());
   b_.row_lengths.resize(pool_.size());
   pool_.Run(pool_.size(), [this](int t) { Format(t); });
+  auto t4 = std::chrono::steady_clock::now();
+  stage_seconds_[0] += std::chrono::duration<double>(t1 - t0).count();
+  stage_seconds_[1] += std::chrono::duration<double>(t2 - t1).count();
+  stage_seconds_[2] += std::chrono::duration<double>(t3 - t2).count();
+  stage_seconds_[3] += std::chrono::duration<double>(t4 - t3).count();
   for (int t = 0; t < pool_.size(); ++t) {
     SLUICE_RETURN_IF_ERROR(out_->Append(b_.parts[t]));
     if (labels_) all_row_lengths_.insert(all_row_lengths_.end(), b_.row_lengths[t].begin(), b_.row_lengths[t].end());
@@ -318,6 +330,10 @@ Result<BackfillStats> Backfill::Run() {
   SLUICE_RETURN_IF_ERROR(dead_->Close());
   for (const auto& s : shards_) stats_.keys += s->keys();
   stats_.bytes = reader_->bytes_read();
+  if (std::getenv("SLUICE_STAGE_TIMES")) {
+    std::fprintf(stderr, "stages: decode %.3fs, admit %.3fs, shards %.3fs, format %.3fs\n", stage_seconds_[0],
+                 stage_seconds_[1], stage_seconds_[2], stage_seconds_[3]);
+  }
   stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats_;
 }

@@ -3,6 +3,7 @@
 // event rate. The newest ("open") bucket is kept out of the two stacks, so adding to it is O(1).
 #include <deque>
 #include <limits>
+#include <new>
 
 #include "sluice/features/event_store.h"
 #include "sluice/features/two_stacks.h"
@@ -43,6 +44,11 @@ class BucketWindow final : public WindowState {
   }
 
   size_t MemoryBytes() const override { return sizeof(*this) + buckets_.MemoryBytes(); }
+  void Prefetch() const override {
+    buckets_.PrefetchRow(win_head_);
+    buckets_.PrefetchRow(buckets_.size() - 1);
+    stacks_.Prefetch();
+  }
 
  private:
   int64_t Id(int64_t i) const { return buckets_.time(i); }
@@ -162,8 +168,10 @@ class BucketWindow final : public WindowState {
 
 }  // namespace
 
-std::unique_ptr<WindowState> MakeBucketWindow(const GroupDef& g, int64_t lateness_us) {
-  return std::make_unique<BucketWindow>(g, lateness_us);
+size_t BucketWindowSize() { return sizeof(BucketWindow); }
+
+WindowState* NewBucketWindow(const GroupDef& g, int64_t lateness_us, void* where) {
+  return new (where) BucketWindow(g, lateness_us);
 }
 
 }  // namespace sluice::features

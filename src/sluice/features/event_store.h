@@ -14,6 +14,8 @@ namespace sluice::features {
 class EventStore {
  public:
   explicit EventStore(int num_slots) : stride_(2 + num_slots) {}
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
 
   int64_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -27,7 +29,7 @@ class EventStore {
     Write(size_++, time, seq, slots);
   }
   void PopFront() {
-    head_ = (head_ + 1) % cap_;
+    head_ = (head_ + 1) & (cap_ - 1);
     --size_;
   }
   // Inserts at index i (0 <= i <= size), moving later rows back by one.
@@ -47,10 +49,19 @@ class EventStore {
     }
     return lo;
   }
+  void PrefetchEnds() const {
+    if (size_ == 0) return;
+    __builtin_prefetch(Row(0));
+    __builtin_prefetch(Row(size_ - 1));
+  }
+  void PrefetchRow(int64_t i) const {
+    if (i < size_) __builtin_prefetch(Row(i));
+  }
   size_t MemoryBytes() const { return static_cast<size_t>(cap_) * stride_ * sizeof(Slot); }
 
  private:
-  Slot* Row(int64_t i) const { return data_.get() + ((head_ + i) % cap_) * stride_; }
+  // Capacity is a power of two, so wrapping is a mask, not a division.
+  Slot* Row(int64_t i) const { return data_.get() + ((head_ + i) & (cap_ - 1)) * stride_; }
   void Write(int64_t i, int64_t time, int64_t seq, const Slot* slots) {
     Slot* r = Row(i);
     r[0].u = static_cast<uint64_t>(time);
@@ -59,7 +70,7 @@ class EventStore {
   }
   void Grow() {
     if (size_ < cap_) return;
-    int64_t cap = cap_ == 0 ? 1 : cap_ * 2;
+    int32_t cap = cap_ == 0 ? 2 : cap_ * 2;
     std::unique_ptr<Slot[]> d(new Slot[cap * stride_]);
     for (int64_t i = 0; i < size_; ++i) std::memcpy(d.get() + i * stride_, Row(i), stride_ * sizeof(Slot));
     data_ = std::move(d);
@@ -68,8 +79,8 @@ class EventStore {
   }
 
   std::unique_ptr<Slot[]> data_;
-  int64_t stride_;
-  int64_t head_ = 0, size_ = 0, cap_ = 0;
+  int32_t stride_;
+  int32_t head_ = 0, size_ = 0, cap_ = 0;
 };
 
 }  // namespace sluice::features

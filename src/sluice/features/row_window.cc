@@ -1,4 +1,6 @@
 // rows: N — the last N events of the key in log order (time plays no part, so no late path).
+#include <new>
+
 #include "sluice/features/event_store.h"
 #include "sluice/features/two_stacks.h"
 #include "sluice/features/window_state.h"
@@ -37,6 +39,10 @@ class RowWindow final : public WindowState {
   }
 
   size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
+  void Prefetch() const override {
+    store_.PrefetchEnds();
+    stacks_.Prefetch();
+  }
 
  private:
   const GroupDef& g_;
@@ -47,14 +53,26 @@ class RowWindow final : public WindowState {
 
 }  // namespace
 
-std::unique_ptr<WindowState> MakeRowWindow(const GroupDef& g) { return std::make_unique<RowWindow>(g); }
+size_t RowWindowSize() { return sizeof(RowWindow); }
 
-std::unique_ptr<WindowState> MakeWindowState(const GroupDef& g, int64_t lateness_us) {
+WindowState* NewRowWindow(const GroupDef& g, void* where) { return new (where) RowWindow(g); }
+
+size_t StateSize(const GroupDef& g) {
   switch (g.kind) {
-    case GroupKind::kTime: return MakeTimeWindow(g, lateness_us);
-    case GroupKind::kUnbounded: return MakeUnboundedWindow(g, lateness_us);
-    case GroupKind::kBucket: return MakeBucketWindow(g, lateness_us);
-    case GroupKind::kRows: return MakeRowWindow(g);
+    case GroupKind::kTime: return TimeWindowSize();
+    case GroupKind::kUnbounded: return UnboundedWindowSize();
+    case GroupKind::kBucket: return BucketWindowSize();
+    case GroupKind::kRows: return RowWindowSize();
+  }
+  return 0;
+}
+
+WindowState* ConstructState(const GroupDef& g, int64_t lateness_us, void* where) {
+  switch (g.kind) {
+    case GroupKind::kTime: return NewTimeWindow(g, lateness_us, where);
+    case GroupKind::kUnbounded: return NewUnboundedWindow(g, lateness_us, where);
+    case GroupKind::kBucket: return NewBucketWindow(g, lateness_us, where);
+    case GroupKind::kRows: return NewRowWindow(g, where);
   }
   return nullptr;
 }

@@ -29,13 +29,63 @@ double Finish(const GroupDef& g, const GroupFeature& f, const double* p, int64_t
 
 }  // namespace
 
-struct Shard::KeyState {
+// One allocation per key: this header, then each group's state at Layout::offsets. Keeping a
+// key's state together means an event touches a few adjacent cache lines instead of a pointer
+// chase per window group.
+class Shard::KeyState {
+ public:
+  static KeyState* Create(const Layout& l) {
+    void* mem = ::operator new(l.size);
+    KeyState* st = new (mem) KeyState(&l);
+    for (size_t g = 0; g < l.offsets.size(); ++g) {
+      ConstructState(l.ks->groups[g], l.lateness_us, static_cast<char*>(mem) + l.offsets[g]);
+    }
+    return st;
+  }
+  void Destroy() {
+    for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->~WindowState();
+    this->~KeyState();
+    ::operator delete(static_cast<void*>(this));
+  }
+  WindowState* group(size_t g) {
+    return reinterpret_cast<WindowState*>(reinterpret_cast<char*>(this) + layout_->offsets[g]);
+  }
+  // Starts the key afresh in place, so pointers to this state stay valid.
+  void Reset() {
+    for (size_t g = 0; g < layout_->offsets.size(); ++g) {
+      group(g)->~WindowState();
+      ConstructState(layout_->ks->groups[g], layout_->lateness_us, group(g));
+    }
+    fresh = true;
+  }
+  void PrefetchBlock() const {
+    const char* p = reinterpret_cast<const char*>(this);
+    for (size_t off = 0; off < layout_->size; off += 64) __builtin_prefetch(p + off);
+  }
+  void PrefetchGroups() {
+    for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->Prefetch();
+  }
   int64_t newest = 0;
-  std::unique_ptr<std::unique_ptr<WindowState>[]> groups;
+  bool fresh = true;  // nothing applied since creation or reset
+
+ private:
+  explicit KeyState(const Layout* l) : layout_(l) {}
+  const Layout* layout_;
 };
+
+void Shard::KeyStateDeleter::operator()(KeyState* s) const { s->Destroy(); }
 
 Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
     : cf_(cf), id_(id), num_shards_(num_shards), tables_(cf.key_spaces.size()) {
+  for (const auto& ks : cf.key_spaces) {
+    Layout l{&ks, {}, 0, cf.lateness_us};
+    l.size = (sizeof(KeyState) + 15) & ~size_t{15};
+    for (const auto& g : ks.groups) {
+      l.offsets.push_back(l.size);
+      l.size += (StateSize(g) + 15) & ~size_t{15};
+    }
+    layouts_.push_back(std::move(l));
+  }
   int slots = 0, width = 0;
   size_t distinct = 0;
   for (const auto& ks : cf.key_spaces) {
@@ -57,37 +107,64 @@ Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
 
 Shard::~Shard() = default;
 
-Shard::KeyState* Shard::Lookup(int ks, const KeyRef& key, bool reset) {
+Shard::KeyState* Shard::Lookup(int ks, const KeyRef& key) {
   auto& table = tables_[ks];
   auto it = table.find(key);
-  if (it == table.end()) it = table.emplace(std::string(key.bytes), nullptr).first;
-  std::unique_ptr<KeyState>& st = it->second;
-  if (!st || reset) {
-    const auto& groups = cf_.key_spaces[ks].groups;
-    st = std::make_unique<KeyState>();
-    st->groups = std::make_unique<std::unique_ptr<WindowState>[]>(groups.size());
-    for (size_t g = 0; g < groups.size(); ++g) st->groups[g] = MakeWindowState(groups[g], cf_.lateness_us);
-  }
-  return st.get();
+  if (it == table.end()) it = table.emplace(std::string(key.bytes), KeyStatePtr(KeyState::Create(layouts_[ks]))).first;
+  return it->second.get();
 }
 
-void Shard::Apply(int64_t time_us, int64_t seq, const core::Value* fields, const KeyRef* keys,
-                  const uint8_t* flags, double* row) {
+void Shard::ApplyBatch(const Row* rows, size_t n) {
+  constexpr size_t kSub = 32, kAheadLookup = 4, kAheadApply = 2;
+  const size_t nk = cf_.key_spaces.size();
+  states_.resize(kSub * nk);
+  auto mine = [&](const KeyRef& k) { return !k.null && OwnerShard(k.hash, num_shards_) == id_; };
+  for (size_t base = 0; base < n; base += kSub) {
+    const size_t m = std::min(kSub, n - base);
+    // Resolve every key of the sub-batch, prefetching hash slots a few rows ahead.
+    for (size_t j = 0; j < m; ++j) {
+      if (base + j + kAheadLookup < n) {
+        const Row& ahead = rows[base + j + kAheadLookup];
+        for (size_t k = 0; k < nk; ++k) {
+          if (mine(ahead.keys[k])) tables_[k].prefetch(ahead.keys[k]);
+        }
+      }
+      const Row& r = rows[base + j];
+      for (size_t k = 0; k < nk; ++k) {
+        KeyState* st = mine(r.keys[k]) ? Lookup(static_cast<int>(k), r.keys[k]) : nullptr;
+        if (st) st->PrefetchBlock();
+        states_[j * nk + k] = st;
+      }
+    }
+    for (size_t j = 0; j < m; ++j) {
+      if (j + kAheadApply < m) {
+        for (size_t k = 0; k < nk; ++k) {
+          if (KeyState* st = states_[(j + kAheadApply) * nk + k]) st->PrefetchGroups();
+        }
+      }
+      ApplyRow(rows[base + j], &states_[j * nk]);
+    }
+  }
+}
+
+void Shard::ApplyRow(const Row& r, KeyState* const* states) {
   for (size_t k = 0; k < cf_.key_spaces.size(); ++k) {
     const KeySpaceDef& ks = cf_.key_spaces[k];
-    if (keys[k].null) {
+    if (r.keys[k].null) {
       if (id_ != 0) continue;  // one shard writes the nulls, so no two threads touch one cell
       for (const auto& g : ks.groups) {
-        for (const auto& f : g.features) row[f.feature] = kNull;
+        for (const auto& f : g.features) r.out[f.feature] = kNull;
       }
       continue;
     }
-    if (OwnerShard(keys[k].hash, num_shards_) != id_) continue;
-    KeyState* st = Lookup(static_cast<int>(k), keys[k], flags[k] & kKeyReset);
-    const bool in_order = flags[k] & kKeyInOrder;
-    if (in_order) st->newest = time_us;
+    KeyState* st = states[k];
+    if (!st) continue;  // another shard's key
+    if ((r.flags[k] & kKeyReset) && !st->fresh) st->Reset();
+    st->fresh = false;
+    const bool in_order = r.flags[k] & kKeyInOrder;
+    if (in_order) st->newest = r.time_us;
     for (size_t g = 0; g < ks.groups.size(); ++g) {
-      ApplyGroup(ks.groups[g], st->groups[g].get(), time_us, seq, fields, in_order, st->newest, row);
+      ApplyGroup(ks.groups[g], st->group(g), r.time_us, r.seq, r.fields, in_order, st->newest, r.out);
     }
   }
 }

@@ -21,10 +21,21 @@ class Shard {
   Shard(const CompiledFeatures& cf, int id, int num_shards);
   ~Shard();
 
-  // Applies an admitted event (flags from Admission) to the key spaces whose key this shard
-  // owns, writing their features to row[feature]; null keys get null (NaN) features.
-  void Apply(int64_t time_us, int64_t seq, const core::Value* fields, const KeyRef* keys,
-             const uint8_t* flags, double* row);
+  // One admitted event: its keys and flags (from Admission) per key space, and where its
+  // features go.
+  struct Row {
+    int64_t time_us;
+    int64_t seq;
+    const core::Value* fields;
+    const KeyRef* keys;
+    const uint8_t* flags;
+    double* out;
+  };
+  // Applies events in order to the key spaces whose key this shard owns, writing their features
+  // to out[feature]; null keys get null (NaN) features. A batch lets the shard look keys up and
+  // prefetch their state ahead of use, which is most of the cost once state outgrows the caches.
+  void ApplyBatch(const Row* rows, size_t n);
+  void Apply(const Row& row) { ApplyBatch(&row, 1); }
   // Drops keys whose state can no longer be reached (see Evictable).
   void Sweep(int64_t stream_time);
 
@@ -32,14 +43,27 @@ class Shard {
   int id() const { return id_; }
 
  private:
-  struct KeyState;
+  class KeyState;
+  struct KeyStateDeleter {
+    void operator()(KeyState* s) const;
+  };
+  using KeyStatePtr = std::unique_ptr<KeyState, KeyStateDeleter>;
+  // Where each group's state sits inside a key's block.
+  struct Layout {
+    const KeySpaceDef* ks;
+    std::vector<size_t> offsets;
+    size_t size;
+    int64_t lateness_us;
+  };
   void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
                   const core::Value* fields, bool in_order, int64_t newest, double* row);
-  KeyState* Lookup(int ks, const KeyRef& key, bool reset);
+  KeyState* Lookup(int ks, const KeyRef& key);
+  void ApplyRow(const Row& r, KeyState* const* states);
 
   const CompiledFeatures& cf_;
   int id_, num_shards_;
-  std::vector<KeyMap<std::unique_ptr<KeyState>>> tables_;
+  std::vector<Layout> layouts_;  // per key space
+  std::vector<KeyMap<KeyStatePtr>> tables_;
   // Scratch reused for every event: no allocation on the hot path once warm.
   std::vector<Slot> slots_;
   std::vector<double> excl_, incl_;
@@ -47,6 +71,7 @@ class Shard {
   std::vector<int64_t> distinct_count_;
   std::unique_ptr<bool[]> distinct_has_;
   Scratch scratch_;
+  std::vector<KeyState*> states_;  // per row of a sub-batch, per key space
 };
 
 }  // namespace sluice::features

@@ -1,5 +1,6 @@
 // window: W — events of the key with time in (t − W, t].
 #include <limits>
+#include <new>
 
 #include "sluice/features/event_store.h"
 #include "sluice/features/two_stacks.h"
@@ -17,13 +18,19 @@ class TimeWindow final : public WindowState {
 
   void Apply(const EventIn& e, Scratch* scratch, WindowOut* out) override {
     if (e.in_order) {
-      ApplyInOrder(e, out);
+      ApplyInOrder(e, scratch, out);
     } else {
       ApplyLate(e, scratch, out);
     }
   }
 
   size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
+
+  void Prefetch() const override {
+    store_.PrefetchRow(win_head_);
+    store_.PrefetchRow(store_.size() - 1);
+    stacks_.Prefetch();
+  }
 
  private:
   const Token* TokensAt(int64_t i, Token* buf) const {
@@ -33,24 +40,25 @@ class TimeWindow final : public WindowState {
 
   void PartialAt(int64_t i, double* p) const { g_.ops.Lift(store_.time(i), store_.seq(i), store_.slots(i), p); }
 
-  void ApplyInOrder(const EventIn& e, WindowOut* out) {
+  void ApplyInOrder(const EventIn& e, Scratch* s, WindowOut* out) {
     cutoff_ = e.time - g_.window_us;
     auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };
     Token buf[kMaxDistinct];
     while (win_head_ < store_.size() && store_.time(win_head_) <= cutoff_) {
       stacks_.PopFront(partial_of);
-      const Token* t = TokensAt(win_head_, buf);
-      for (size_t d = 0; d < sets_.size(); ++d) {
-        if (!t[d].is_null()) sets_[d].Remove(t[d]);
+      if (!sets_.empty()) {
+        const Token* t = TokensAt(win_head_, buf);
+        for (size_t d = 0; d < sets_.size(); ++d) {
+          if (!t[d].is_null()) sets_[d].Remove(t[d]);
+        }
       }
       ++win_head_;
     }
     stacks_.Query(out->partial);
     ReportDistinct(e, out);
     store_.PushBack(e.time, e.seq, e.slots);
-    std::vector<double>& lift = LiftBuffer();
-    g_.ops.Lift(e.time, e.seq, e.slots, lift.data());
-    stacks_.PushBack(lift.data());
+    g_.ops.Lift(e.time, e.seq, e.slots, s->partial.data());
+    stacks_.PushBack(s->partial.data());
     AddTokens(e.tokens);
     // Keep what a late event (time >= newest − lateness) could still need.
     const int64_t keep_after = e.newest - lateness_ - g_.window_us;
@@ -85,9 +93,8 @@ class TimeWindow final : public WindowState {
       return;
     }
     auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };
-    std::vector<double>& lift = LiftBuffer();
-    g_.ops.Lift(e.time, e.seq, e.slots, lift.data());
-    stacks_.Insert(hi - win_head_, lift.data(), partial_of);
+    g_.ops.Lift(e.time, e.seq, e.slots, s->partial.data());
+    stacks_.Insert(hi - win_head_, s->partial.data(), partial_of);
     AddTokens(e.tokens);
   }
 
@@ -104,12 +111,6 @@ class TimeWindow final : public WindowState {
     }
   }
 
-  std::vector<double>& LiftBuffer() const {
-    thread_local std::vector<double> buf;
-    buf.resize(g_.ops.width());
-    return buf;
-  }
-
   const GroupDef& g_;
   int64_t lateness_;
   EventStore store_;
@@ -121,8 +122,10 @@ class TimeWindow final : public WindowState {
 
 }  // namespace
 
-std::unique_ptr<WindowState> MakeTimeWindow(const GroupDef& g, int64_t lateness_us) {
-  return std::make_unique<TimeWindow>(g, lateness_us);
+size_t TimeWindowSize() { return sizeof(TimeWindow); }
+
+WindowState* NewTimeWindow(const GroupDef& g, int64_t lateness_us, void* where) {
+  return new (where) TimeWindow(g, lateness_us);
 }
 
 }  // namespace sluice::features

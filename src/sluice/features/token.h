@@ -10,8 +10,9 @@
 namespace sluice::features {
 
 struct Token {
-  uint64_t a = 0, b = 0;
+  uint64_t a, b;  // no initialisers: scratch arrays of tokens are not zeroed on the hot path
   bool is_null() const { return a == 0 && b == 0; }
+  static Token Null() { return Token{0, 0}; }
   bool operator==(const Token& o) const { return a == o.a && b == o.b; }
   template <typename H>
   friend H AbslHashValue(H h, const Token& t) {

@@ -7,17 +7,40 @@
 // Because every partial here is commutative, an element inserted into the back part just folds in.
 // Not thread-safe: owned by one key's state.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sluice/features/ops.h"
 
 namespace sluice::features {
 
+// A partial kept inline when narrow (the usual case), so reading it costs no extra cache miss.
+class SmallPartial {
+ public:
+  SmallPartial() = default;
+  SmallPartial(const SmallPartial&) = delete;
+  SmallPartial& operator=(const SmallPartial&) = delete;
+  void resize(int n) {
+    n_ = n;
+    if (n > kInline) heap_ = std::make_unique<double[]>(n);
+  }
+  double* data() { return n_ > kInline ? heap_.get() : inline_; }
+  const double* data() const { return n_ > kInline ? heap_.get() : inline_; }
+  double operator[](int i) const { return data()[i]; }
+  size_t size() const { return n_; }
+
+ private:
+  static constexpr int kInline = 4;
+  int n_ = 0;
+  double inline_[kInline];
+  std::unique_ptr<double[]> heap_;
+};
+
 class TwoStacks {
  public:
   void Init(const Ops* ops) {
     ops_ = ops;
-    back_.assign(ops->width(), 0);
+    back_.resize(ops->width());
     ops->Identity(back_.data());
   }
   int64_t size() const { return front_count_ + back_count_; }
@@ -32,6 +55,11 @@ class TwoStacks {
     const double* s = &suffix_[(front_pos_) * w];
     for (int i = 0; i < w; ++i) out[i] = s[i];
     ops_->Combine(out, back_.data());
+  }
+
+  void Prefetch() const {
+    if (front_count_ > 0) __builtin_prefetch(&suffix_[front_pos_ * ops_->width()]);
+    __builtin_prefetch(back_.data());
   }
 
   void PushBack(const double* p) {
@@ -108,7 +136,7 @@ class TwoStacks {
 
   const Ops* ops_ = nullptr;
   std::vector<double> suffix_;  // suffix_[k] = fold of front elements k..end (by flip order)
-  std::vector<double> back_;
+  SmallPartial back_;
   int64_t front_count_ = 0, front_pos_ = 0, back_count_ = 0;
 };
 

@@ -1,6 +1,8 @@
 // No window: events of the key with time <= t. In order, that is a running total. Events newer
 // than (newest − allowed_lateness) are also kept one by one, so a late event can leave out the
 // events newer than itself; older ones are folded into `base_`.
+#include <new>
+
 #include "sluice/features/event_store.h"
 #include "sluice/features/window_state.h"
 
@@ -44,6 +46,8 @@ class UnboundedWindow final : public WindowState {
     }
   }
 
+  void Prefetch() const override { __builtin_prefetch(total_.data()); }
+
   size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes() + 2 * total_.size() * 8; }
 
  private:
@@ -75,8 +79,10 @@ class UnboundedWindow final : public WindowState {
 
 }  // namespace
 
-std::unique_ptr<WindowState> MakeUnboundedWindow(const GroupDef& g, int64_t lateness_us) {
-  return std::make_unique<UnboundedWindow>(g, lateness_us);
+size_t UnboundedWindowSize() { return sizeof(UnboundedWindow); }
+
+WindowState* NewUnboundedWindow(const GroupDef& g, int64_t lateness_us, void* where) {
+  return new (where) UnboundedWindow(g, lateness_us);
 }
 
 }  // namespace sluice::features

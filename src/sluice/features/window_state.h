@@ -40,15 +40,26 @@ class WindowState {
  public:
   virtual ~WindowState() = default;
   virtual void Apply(const EventIn& e, Scratch* scratch, WindowOut* out) = 0;
+  // Hints the memory the next Apply will touch (ring ends, suffix aggregates) into cache.
+  virtual void Prefetch() const {}
   // Bytes held (approximate), for memory accounting.
   virtual size_t MemoryBytes() const = 0;
 };
 
-std::unique_ptr<WindowState> MakeWindowState(const GroupDef& g, int64_t lateness_us);
-std::unique_ptr<WindowState> MakeTimeWindow(const GroupDef& g, int64_t lateness_us);
-std::unique_ptr<WindowState> MakeUnboundedWindow(const GroupDef& g, int64_t lateness_us);
-std::unique_ptr<WindowState> MakeBucketWindow(const GroupDef& g, int64_t lateness_us);
-std::unique_ptr<WindowState> MakeRowWindow(const GroupDef& g);
+// All group states of a key live in one allocation (see Shard), so a state is constructed in
+// place: StateSize bytes at `where`, suitably aligned. Destroy with ~WindowState().
+size_t StateSize(const GroupDef& g);
+WindowState* ConstructState(const GroupDef& g, int64_t lateness_us, void* where);
+
+// Per kind, used by the two functions above.
+size_t TimeWindowSize();
+WindowState* NewTimeWindow(const GroupDef& g, int64_t lateness_us, void* where);
+size_t UnboundedWindowSize();
+WindowState* NewUnboundedWindow(const GroupDef& g, int64_t lateness_us, void* where);
+size_t BucketWindowSize();
+WindowState* NewBucketWindow(const GroupDef& g, int64_t lateness_us, void* where);
+size_t RowWindowSize();
+WindowState* NewRowWindow(const GroupDef& g, void* where);
 
 // At most this many count_distinct columns per window group (checked by Compile).
 inline constexpr int kMaxDistinct = 16;

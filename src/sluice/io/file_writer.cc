@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace sluice::io {
 
@@ -13,6 +14,9 @@ using core::Status;
 
 Result<std::unique_ptr<FileWriter>> FileWriter::Create(const std::string& path) {
   if (path == "-") return std::unique_ptr<FileWriter>(new FileWriter(1, false, path));
+  std::error_code ec;  // a missing parent folder is created, as users expect of an output path
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
   return std::unique_ptr<FileWriter>(new FileWriter(fd, true, path));

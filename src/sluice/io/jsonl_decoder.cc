@@ -146,34 +146,36 @@ std::unique_ptr<Decoder> MakeJsonlDecoder(const core::Schema& schema, bool rejec
 }
 
 bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out, DecodeError* err) {
-  core::Result<core::EventTime> t = core::Status::InvalidArgument("missing");
-  switch (v.kind) {
-    case Value::Kind::kNull:
-      err->reason = Reason::kSchema;
-      err->detail = "missing event time";
-      return false;
-    case Value::Kind::kInt:
-      if (unit == core::TimeUnit::kIso8601) break;
-      t = core::TimeFromInteger(v.i, unit);
-      break;
-    case Value::Kind::kDouble:
-      if (unit == core::TimeUnit::kIso8601) break;
-      t = core::TimeFromNumber(v.d, unit);
-      break;
-    case Value::Kind::kString:
-      if (unit != core::TimeUnit::kIso8601) break;
-      t = core::ParseIso8601(v.s);
-      break;
-    default: break;
+  const bool iso = unit == core::TimeUnit::kIso8601;
+  if (v.kind == Value::Kind::kNull) {
+    err->reason = Reason::kSchema;
+    err->detail = "missing event time";
+    return false;
   }
+  const bool right_type = iso ? v.kind == Value::Kind::kString
+                              : v.kind == Value::Kind::kInt || v.kind == Value::Kind::kDouble;
+  if (!right_type) {
+    err->reason = Reason::kBadTime;
+    err->detail = iso ? "expected an ISO-8601 string" : "expected a number";
+    return false;
+  }
+  // Fast path, no Status on success: integers in range.
+  if (v.kind == Value::Kind::kInt) {
+    const int64_t m = core::MicrosPerUnit(unit);
+    if (v.i >= 0 && v.i < core::kMaxEventMicros / m) {
+      *out = core::EventTime::FromMicros(v.i * m);
+      return true;
+    }
+  }
+  core::Result<core::EventTime> t = iso ? core::ParseIso8601(v.s)
+                                    : v.kind == Value::Kind::kInt ? core::TimeFromInteger(v.i, unit)
+                                                                  : core::TimeFromNumber(v.d, unit);
   if (t.ok()) {
     *out = *t;
     return true;
   }
   err->reason = Reason::kBadTime;
-  err->detail = t.status().message() == "missing"
-                    ? std::string(unit == core::TimeUnit::kIso8601 ? "expected an ISO-8601 string" : "expected a number")
-                    : t.status().message();
+  err->detail = t.status().message();
   return false;
 }
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs the main job, the fraud-detection pipeline end to end:
+#   bash scripts/demo.sh [EVENTS]
+# gen (a realistic card-transaction stream with delayed chargebacks) -> check -> backfill (every
+# feature of examples/fraud/pipeline.yaml, point-in-time, with labels joined).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events="${1:-1000000}"
+bash scripts/setup.sh
+bash scripts/build.sh release sluice >/dev/null
+mkdir -p data/fraud
+echo "== gen: $events transactions"
+build/sluice gen fraud --events "$events" --seed 42 --drift-at 0.8 \
+  --out data/fraud/events.jsonl --labels-out data/fraud/labels.jsonl
+echo "== check"
+build/sluice check examples/fraud/pipeline.yaml
+echo "== backfill"
+build/sluice backfill examples/fraud/pipeline.yaml --labels data/fraud/labels.jsonl \
+  --output data/fraud/features.csv
+echo "== result"
+rows=$(($(wc -l < data/fraud/features.csv) - 1))
+echo "features: data/fraud/features.csv ($rows rows, $(head -1 data/fraud/features.csv | tr ',' '\n' | wc -l) columns)"
+echo "dead letters: data/fraud/dead.jsonl ($(wc -l < data/fraud/dead.jsonl) records)"
