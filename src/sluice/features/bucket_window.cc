@@ -43,6 +43,7 @@ class BucketWindow final : public WindowState {
     AddLate(b, e, lift.data());
   }
 
+  size_t EventBytes() const override { return 0; }
   size_t MemoryBytes() const override { return sizeof(*this) + buckets_.MemoryBytes(); }
   void Prefetch() const override {
     buckets_.PrefetchRow(win_head_);

@@ -38,6 +38,7 @@ class RowWindow final : public WindowState {
     store_.PopFront();
   }
 
+  size_t EventBytes() const override { return store_.MemoryBytes(); }
   size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
   void Prefetch() const override {
     store_.PrefetchEnds();

@@ -65,6 +65,7 @@ class Shard::KeyState {
   void PrefetchGroups() {
     for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->Prefetch();
   }
+  size_t group_count() const { return layout_->offsets.size(); }
   int64_t newest = 0;
   bool fresh = true;  // nothing applied since creation or reset
 
@@ -208,6 +209,16 @@ void Shard::Sweep(int64_t stream_time) {
   for (auto& table : tables_) {
     absl::erase_if(table, [&](const auto& kv) { return Evictable(kv.second->newest, stream_time, cf_.ttl_us); });
   }
+}
+
+size_t Shard::EventBytes() const {
+  size_t n = 0;
+  for (const auto& t : tables_) {
+    for (const auto& kv : t) {
+      for (size_t g = 0; g < kv.second->group_count(); ++g) n += kv.second->group(g)->EventBytes();
+    }
+  }
+  return n;
 }
 
 int64_t Shard::keys() const {

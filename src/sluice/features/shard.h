@@ -40,6 +40,8 @@ class Shard {
   void Sweep(int64_t stream_time);
 
   int64_t keys() const;
+  // Bytes of raw events held by all windows (what a window must keep, whatever the design).
+  size_t EventBytes() const;
   int id() const { return id_; }
 
  private:

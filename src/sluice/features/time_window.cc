@@ -24,6 +24,7 @@ class TimeWindow final : public WindowState {
     }
   }
 
+  size_t EventBytes() const override { return store_.MemoryBytes(); }
   size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
 
   void Prefetch() const override {

@@ -48,6 +48,7 @@ class UnboundedWindow final : public WindowState {
 
   void Prefetch() const override { __builtin_prefetch(total_.data()); }
 
+  size_t EventBytes() const override { return store_.MemoryBytes(); }
   size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes() + 2 * total_.size() * 8; }
 
  private:

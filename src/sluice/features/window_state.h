@@ -44,6 +44,8 @@ class WindowState {
   virtual void Prefetch() const {}
   // Bytes held (approximate), for memory accounting.
   virtual size_t MemoryBytes() const = 0;
+  // Of those, the bytes of raw events the window must keep (time windows, rows, lateness).
+  virtual size_t EventBytes() const = 0;
 };
 
 // All group states of a key live in one allocation (see Shard), so a state is constructed in
