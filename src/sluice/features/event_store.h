@@ -13,7 +13,11 @@ namespace sluice::features {
 
 class EventStore {
  public:
-  explicit EventStore(int num_slots) : stride_(2 + num_slots) {}
+  explicit EventStore(int num_slots) : stride_(2 + num_slots) {
+    // Keys seen once or twice (most keys of a composite key space) never allocate a ring.
+    const int32_t fit = static_cast<int32_t>(kInlineSlots / stride_);
+    cap_ = fit >= 2 ? 2 : fit >= 1 ? 1 : 0;
+  }
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
@@ -58,10 +62,12 @@ class EventStore {
     if (i < size_) __builtin_prefetch(Row(i));
   }
   size_t MemoryBytes() const { return static_cast<size_t>(cap_) * stride_ * sizeof(Slot); }
+  bool is_inline() const { return data_ == nullptr; }
 
  private:
   // Capacity is a power of two, so wrapping is a mask, not a division.
-  Slot* Row(int64_t i) const { return data_.get() + ((head_ + i) & (cap_ - 1)) * stride_; }
+  Slot* Row(int64_t i) const { return base() + ((head_ + i) & (cap_ - 1)) * stride_; }
+  Slot* base() const { return data_ ? data_.get() : const_cast<Slot*>(inline_); }
   void Write(int64_t i, int64_t time, int64_t seq, const Slot* slots) {
     Slot* r = Row(i);
     r[0].u = static_cast<uint64_t>(time);
@@ -71,14 +77,16 @@ class EventStore {
   void Grow() {
     if (size_ < cap_) return;
     int32_t cap = cap_ == 0 ? 2 : cap_ * 2;
-    std::unique_ptr<Slot[]> d(new Slot[cap * stride_]);
+    std::unique_ptr<Slot[]> d(new Slot[static_cast<size_t>(cap) * stride_]);
     for (int64_t i = 0; i < size_; ++i) std::memcpy(d.get() + i * stride_, Row(i), stride_ * sizeof(Slot));
     data_ = std::move(d);
     cap_ = cap;
     head_ = 0;
   }
 
+  static constexpr int kInlineSlots = 8;  // 64 bytes of rows kept inside the key's block
   std::unique_ptr<Slot[]> data_;
+  Slot inline_[kInlineSlots];
   int32_t stride_;
   int32_t head_ = 0, size_ = 0, cap_ = 0;
 };
