@@ -23,24 +23,21 @@ class BucketWindow final : public WindowState {
 
   void Apply(const EventIn& e, Scratch* s, WindowOut* out) override {
     const int64_t b = e.time / g_.resolution_us;
-    std::vector<double>& lift = s->partial;
     if (e.in_order) {
       AdvanceTo(b);
       stacks_.Query(out->partial);
       if (HasOpen() && Id(Last()) == b) g_.ops.Combine(out->partial, Partial(Last()));
       ReportDistinct(e, out);
-      g_.ops.Lift(e.time, e.seq, e.slots, lift.data());
       if (!HasOpen() || Id(Last()) != b) {
         buckets_.PushBack(b, 0, Identity());
       }
-      g_.ops.Combine(Partial(Last()), lift.data());
+      g_.ops.Combine(Partial(Last()), e.lift);
       AddToken(Last(), e.tokens, true);
       Evict(e.newest);
       return;
     }
     LateQuery(b, e, s, out);
-    g_.ops.Lift(e.time, e.seq, e.slots, lift.data());
-    AddLate(b, e, lift.data());
+    AddLate(b, e, e.lift);
   }
 
   size_t EventBytes() const override { return 0; }

@@ -22,8 +22,7 @@ class RowWindow final : public WindowState {
     }
     if (g_.rows == 0) return;
     store_.PushBack(e.time, e.seq, e.slots);
-    g_.ops.Lift(e.time, e.seq, e.slots, s->partial.data());
-    stacks_.PushBack(s->partial.data());
+    stacks_.PushBack(e.lift);
     for (size_t d = 0; d < sets_.size(); ++d) {
       if (!e.tokens[d].is_null()) sets_[d].Add(e.tokens[d]);
     }

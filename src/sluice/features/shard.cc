@@ -99,6 +99,7 @@ Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
   slots_.resize(slots + 1);
   excl_.resize(width + 1);
   incl_.resize(width + 1);
+  lift_.resize(width + 1);
   tokens_.resize(distinct + 1);
   distinct_count_.resize(distinct + 1);
   distinct_has_ = std::make_unique<bool[]>(distinct + 1);
@@ -187,12 +188,13 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
     }
   }
   for (size_t d = 0; d < g.distinct.size(); ++d) tokens_[d] = ColumnToken(g.distinct[d], slots_.data());
-  EventIn in{time_us, seq, slots_.data(), tokens_.data(), in_order, newest};
+  g.ops.Lift(time_us, seq, slots_.data(), lift_.data());
+  EventIn in{time_us, seq, slots_.data(), tokens_.data(), lift_.data(), in_order, newest};
   WindowOut out{excl_.data(), distinct_count_.data(), distinct_has_.get()};
   state->Apply(in, &scratch_, &out);
   if (g.any_included && !g.ops.empty()) {
     for (int i = 0; i < g.ops.width(); ++i) incl_[i] = excl_[i];
-    g.ops.Add(incl_.data(), time_us, seq, slots_.data(), scratch_.partial.data());
+    g.ops.Combine(incl_.data(), lift_.data());
   }
   for (const GroupFeature& f : g.features) {
     if (f.distinct >= 0) {

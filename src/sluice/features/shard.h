@@ -68,7 +68,7 @@ class Shard {
   std::vector<KeyMap<KeyStatePtr>> tables_;
   // Scratch reused for every event: no allocation on the hot path once warm.
   std::vector<Slot> slots_;
-  std::vector<double> excl_, incl_;
+  std::vector<double> excl_, incl_, lift_;
   std::vector<Token> tokens_;
   std::vector<int64_t> distinct_count_;
   std::unique_ptr<bool[]> distinct_has_;

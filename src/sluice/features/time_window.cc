@@ -58,8 +58,7 @@ class TimeWindow final : public WindowState {
     stacks_.Query(out->partial);
     ReportDistinct(e, out);
     store_.PushBack(e.time, e.seq, e.slots);
-    g_.ops.Lift(e.time, e.seq, e.slots, s->partial.data());
-    stacks_.PushBack(s->partial.data());
+    stacks_.PushBack(e.lift);
     AddTokens(e.tokens);
     // Keep what a late event (time >= newest − lateness) could still need.
     const int64_t keep_after = e.newest - lateness_ - g_.window_us;
@@ -94,8 +93,7 @@ class TimeWindow final : public WindowState {
       return;
     }
     auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };
-    g_.ops.Lift(e.time, e.seq, e.slots, s->partial.data());
-    stacks_.Insert(hi - win_head_, s->partial.data(), partial_of);
+    stacks_.Insert(hi - win_head_, e.lift, partial_of);
     AddTokens(e.tokens);
   }
 

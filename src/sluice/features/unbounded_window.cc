@@ -29,7 +29,7 @@ class UnboundedWindow final : public WindowState {
     } else {
       LateQuery(e, s, out);
     }
-    g_.ops.Add(total_.data(), e.time, e.seq, e.slots, s->partial.data());
+    g_.ops.Combine(total_.data(), e.lift);
     for (size_t d = 0; d < total_sets_.size(); ++d) {
       if (!e.tokens[d].is_null()) total_sets_[d].Add(e.tokens[d]);
     }

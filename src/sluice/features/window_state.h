@@ -20,6 +20,7 @@ struct EventIn {
   int64_t seq;          // position in the log
   const Slot* slots;    // the group's value slots for this event
   const Token* tokens;  // per distinct column, e's token (null token when e has no value)
+  const double* lift;   // e's own partial (Ops::Lift), computed once by the shard
   bool in_order;        // time >= the key's newest before this event
   int64_t newest;       // the key's newest time after this event
 };
