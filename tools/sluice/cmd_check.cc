@@ -27,11 +27,14 @@ int RunCheck(int argc, char** argv) {
   int aggs = 0, groups = 0;
   for (const auto& f : p->features) aggs += f.is_expr ? 0 : 1;
   for (const auto& ks : (*cf)->key_spaces) groups += static_cast<int>(ks.groups.size());
-  std::printf("%s: ok — pipeline '%s', %zu fields, %zu features (%d aggregations in %d windows over %zu keys, "
-              "%zu expressions), allowed_lateness %s, state_ttl %s\n",
-              p->spec_path.c_str(), p->name.c_str(), p->schema.size(), p->features.size(), aggs, groups,
-              (*cf)->key_spaces.size(), p->features.size() - aggs,
-              core::FormatDuration(p->allowed_lateness).c_str(), core::FormatDuration(p->state_ttl).c_str());
+  std::printf(
+      "%s: ok — pipeline '%s', %zu fields, %zu features (%d aggregations in %d windows over %zu "
+      "keys, "
+      "%zu expressions), allowed_lateness %s, state_ttl %s\n",
+      p->spec_path.c_str(), p->name.c_str(), p->schema.size(), p->features.size(), aggs, groups,
+      (*cf)->key_spaces.size(), p->features.size() - aggs,
+      core::FormatDuration(p->allowed_lateness).c_str(),
+      core::FormatDuration(p->state_ttl).c_str());
   return 0;
 }
 

@@ -15,13 +15,15 @@ void Usage(std::FILE* out) {
                "sluice — a real-time ML streaming engine\n\n"
                "usage: sluice <command> [options]   (sluice <command> --help for details)\n\n"
                "commands:\n");
-  for (const auto& c : sluice::cli::Commands()) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  for (const auto& c : sluice::cli::Commands())
+    std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
     Usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }

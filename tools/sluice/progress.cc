@@ -12,7 +12,10 @@ bool ProgressWanted(bool force_on, bool force_off) {
 }
 
 Progress::Progress(std::string label, int64_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(enabled),
+      start_(std::chrono::steady_clock::now()) {}
 
 void Progress::Update(int64_t done) {
   if (!enabled_) return;

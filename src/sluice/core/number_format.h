@@ -39,7 +39,7 @@ inline constexpr int kMaxDoubleChars = 32;
 
 // Writes v in a form that parses back to the same double; p needs kMaxDoubleChars bytes.
 inline char* WriteDouble(double v, char* p) {
-  if (v == 0) v = 0;  // print -0.0 as 0
+  if (v == 0) v = 0;                             // print -0.0 as 0
   constexpr double kExact = 9007199254740992.0;  // 2^53
   if (v > -kExact && v < kExact && v == static_cast<double>(static_cast<int64_t>(v))) {
     return std::to_chars(p, p + kMaxDoubleChars, static_cast<int64_t>(v)).ptr;

@@ -30,8 +30,12 @@ TEST(NumberFormat, RoundTripsExactly) {
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> wide(-1e6, 1e6);
   for (int i = 0; i < 200000; ++i) {
-    double vals[] = {wide(rng), std::round(wide(rng) * 100) / 100, std::round(wide(rng) * 1e4) / 1e4,
-                     wide(rng) * 1e-7, wide(rng) * 1e12, std::ldexp(wide(rng), static_cast<int>(rng() % 600) - 300)};
+    double vals[] = {wide(rng),
+                     std::round(wide(rng) * 100) / 100,
+                     std::round(wide(rng) * 1e4) / 1e4,
+                     wide(rng) * 1e-7,
+                     wide(rng) * 1e12,
+                     std::ldexp(wide(rng), static_cast<int>(rng() % 600) - 300)};
     for (double v : vals) {
       std::string s = Fmt(v);
       ASSERT_EQ(std::strtod(s.c_str(), nullptr), v) << s;

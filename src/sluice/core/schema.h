@@ -39,7 +39,9 @@ class Schema {
  private:
   static constexpr size_t kBuckets = 64;
   static size_t Bucket(std::string_view n) {
-    return (n.size() * 31 + static_cast<unsigned char>(n.front()) * 7 + static_cast<unsigned char>(n.back())) % kBuckets;
+    return (n.size() * 31 + static_cast<unsigned char>(n.front()) * 7 +
+            static_cast<unsigned char>(n.back())) %
+           kBuckets;
   }
   int SlowFind(std::string_view name) const;
   void BuildIndex();

@@ -16,7 +16,9 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
+  static Status InvalidArgument(std::string msg) {
+    return Status(Code::kInvalidArgument, std::move(msg));
+  }
   static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
   static Status IoError(std::string msg) { return Status(Code::kIoError, std::move(msg)); }
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
@@ -77,8 +79,8 @@ class [[nodiscard]] Result {
 
 }  // namespace sluice::core
 
-#define SLUICE_RETURN_IF_ERROR(expr)           \
-  do {                                         \
-    ::sluice::core::Status _st = (expr);       \
-    if (!_st.ok()) return _st;                 \
+#define SLUICE_RETURN_IF_ERROR(expr)     \
+  do {                                   \
+    ::sluice::core::Status _st = (expr); \
+    if (!_st.ok()) return _st;           \
   } while (0)

@@ -66,9 +66,12 @@ bool ParseFraction(std::string_view s, size_t* pos, int64_t* micros) {
 
 int64_t MicrosPerUnit(TimeUnit unit) {
   switch (unit) {
-    case TimeUnit::kMicros: return 1;
-    case TimeUnit::kMillis: return 1000;
-    default: return 1000000;
+    case TimeUnit::kMicros:
+      return 1;
+    case TimeUnit::kMillis:
+      return 1000;
+    default:
+      return 1000000;
   }
 }
 
@@ -81,24 +84,39 @@ Result<Duration> ParseDuration(std::string_view text) {
   if (ec != std::errc()) return Status::InvalidArgument("duration too large");
   std::string_view unit = text.substr(i);
   int64_t mult = 0;
-  if (unit == "us") mult = 1;
-  else if (unit == "ms") mult = 1000;
-  else if (unit == "s") mult = 1000000;
-  else if (unit == "m") mult = 60LL * 1000000;
-  else if (unit == "h") mult = 3600LL * 1000000;
-  else if (unit == "d") mult = 86400LL * 1000000;
-  else if (unit.empty() && n == 0) mult = 1;
-  else return Status::InvalidArgument("unknown duration unit '" + std::string(unit) +
-                                      "' (use us, ms, s, m, h or d)");
+  if (unit == "us")
+    mult = 1;
+  else if (unit == "ms")
+    mult = 1000;
+  else if (unit == "s")
+    mult = 1000000;
+  else if (unit == "m")
+    mult = 60LL * 1000000;
+  else if (unit == "h")
+    mult = 3600LL * 1000000;
+  else if (unit == "d")
+    mult = 86400LL * 1000000;
+  else if (unit.empty() && n == 0)
+    mult = 1;
+  else
+    return Status::InvalidArgument("unknown duration unit '" + std::string(unit) +
+                                   "' (use us, ms, s, m, h or d)");
   if (n > kMaxSafeMicros / mult) return Status::InvalidArgument("duration too large");
   return Duration::Micros(n * mult);
 }
 
 std::string FormatDuration(Duration d) {
   int64_t us = d.micros();
-  struct U { int64_t m; const char* s; };
-  static const U kUnits[] = {{86400LL * 1000000, "d"}, {3600LL * 1000000, "h"}, {60LL * 1000000, "m"},
-                             {1000000, "s"}, {1000, "ms"}, {1, "us"}};
+  struct U {
+    int64_t m;
+    const char* s;
+  };
+  static const U kUnits[] = {{86400LL * 1000000, "d"},
+                             {3600LL * 1000000, "h"},
+                             {60LL * 1000000, "m"},
+                             {1000000, "s"},
+                             {1000, "ms"},
+                             {1, "us"}};
   if (us == 0) return "0s";
   for (const U& u : kUnits) {
     if (us % u.m == 0) return std::to_string(us / u.m) + u.s;

@@ -4,10 +4,14 @@ namespace sluice::core {
 
 const char* FieldTypeName(FieldType t) {
   switch (t) {
-    case FieldType::kString: return "string";
-    case FieldType::kDouble: return "double";
-    case FieldType::kInt: return "int";
-    case FieldType::kBool: return "bool";
+    case FieldType::kString:
+      return "string";
+    case FieldType::kDouble:
+      return "double";
+    case FieldType::kInt:
+      return "int";
+    case FieldType::kBool:
+      return "bool";
   }
   return "?";
 }

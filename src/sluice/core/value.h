@@ -55,10 +55,14 @@ struct Value {
   // Numeric view: doubles, ints and bools (1/0); NaN for null and strings.
   double AsDouble() const {
     switch (kind) {
-      case Kind::kDouble: return d;
-      case Kind::kInt: return static_cast<double>(i);
-      case Kind::kBool: return b ? 1.0 : 0.0;
-      default: return std::nan("");
+      case Kind::kDouble:
+        return d;
+      case Kind::kInt:
+        return static_cast<double>(i);
+      case Kind::kBool:
+        return b ? 1.0 : 0.0;
+      default:
+        return std::nan("");
     }
   }
 };

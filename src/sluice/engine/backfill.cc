@@ -29,18 +29,18 @@ namespace {
 // One chunk of records on its way through the stages. Reused from chunk to chunk.
 struct Batch {
   io::Chunk chunk;
-  std::vector<core::Value> values;      // record i's fields at [i * F, (i + 1) * F)
+  std::vector<core::Value> values;  // record i's fields at [i * F, (i + 1) * F)
   std::vector<int64_t> times;
-  std::vector<Reason> reasons;          // kNone: decoded (and, after admission, applied)
+  std::vector<Reason> reasons;  // kNone: decoded (and, after admission, applied)
   std::vector<std::string> details;
-  std::vector<features::KeyRef> keys;   // applied row r's keys at [r * K, (r + 1) * K)
+  std::vector<features::KeyRef> keys;  // applied row r's keys at [r * K, (r + 1) * K)
   std::vector<uint8_t> flags;
-  std::vector<int32_t> applied;         // record index per applied row, in log order
-  std::vector<int64_t> seqs;            // per applied row
-  std::vector<double> rows;             // applied row r's features at [r * N, (r + 1) * N)
+  std::vector<int32_t> applied;  // record index per applied row, in log order
+  std::vector<int64_t> seqs;     // per applied row
+  std::vector<double> rows;      // applied row r's features at [r * N, (r + 1) * N)
   std::vector<features::Shard::Row> shard_rows;
-  std::vector<double> labels;           // per applied row (labels only)
-  std::vector<std::string> parts;       // formatted CSV, one per format task
+  std::vector<double> labels;                      // per applied row (labels only)
+  std::vector<std::string> parts;                  // formatted CSV, one per format task
   std::vector<std::vector<uint32_t>> row_lengths;  // per format task (labels only)
 };
 
@@ -81,7 +81,8 @@ class Backfill {
   BackfillStats stats_;
   int64_t seq_ = 0;
   int64_t chunks_ = 0;
-  double stage_seconds_[4] = {};  // decode, admit, shards, format (SLUICE_STAGE_TIMES=1 prints them)
+  double stage_seconds_[4] =
+      {};  // decode, admit, shards, format (SLUICE_STAGE_TIMES=1 prints them)
   bool header_pending_ = false;
   // With labels, rows go to a temporary file first: the default label needs the end of the data.
   std::vector<uint32_t> all_row_lengths_;
@@ -91,7 +92,8 @@ class Backfill {
 
 Status Backfill::Open() {
   input_ = o_.input.empty() ? p_.source.file : o_.input;
-  if (input_.empty()) return Status::InvalidArgument("no input: give --input or source.file in the spec");
+  if (input_.empty())
+    return Status::InvalidArgument("no input: give --input or source.file in the spec");
   source_name_ = input_ == "-" ? "stdin" : input_;
   const auto framing = p_.source.format == spec::Format::kCsv ? io::RecordReader::Framing::kCsv
                                                               : io::RecordReader::Framing::kLines;
@@ -131,7 +133,8 @@ void Backfill::Decode(int task) {
     const io::Record& r = b_.chunk.records[i];
     if (r.oversize) {
       b_.reasons[i] = Reason::kOversize;
-      b_.details[i] = "record of " + std::to_string(r.length) + " bytes is longer than max_record_bytes (" +
+      b_.details[i] = "record of " + std::to_string(r.length) +
+                      " bytes is longer than max_record_bytes (" +
                       std::to_string(p_.source.max_record_bytes) + ")";
       continue;
     }
@@ -183,8 +186,10 @@ Status Backfill::Admit() {
       b_.flags.resize((r + 1) * nk * 2);
     }
     const core::Value* fields = &b_.values[i * nf];
-    for (size_t k = 0; k < nk; ++k) b_.keys[r * nk + k] = features::EncodeKey(cf_.key_spaces[k], fields, arena);
-    const Reason verdict = admission_.Admit(b_.times[i], &b_.keys[r * nk], &b_.flags[r * nk], &detail);
+    for (size_t k = 0; k < nk; ++k)
+      b_.keys[r * nk + k] = features::EncodeKey(cf_.key_spaces[k], fields, arena);
+    const Reason verdict =
+        admission_.Admit(b_.times[i], &b_.keys[r * nk], &b_.flags[r * nk], &detail);
     if (verdict != Reason::kNone) {
       SLUICE_RETURN_IF_ERROR(DeadLetter(static_cast<int>(i), verdict, detail));
       continue;
@@ -197,7 +202,8 @@ Status Backfill::Admit() {
       double label = std::nan("");
       if (id_field >= 0 && !id.is_null()) {
         std::string buf;
-        std::string_view key = id.kind == core::Value::Kind::kString ? id.s : (buf = std::to_string(id.i));
+        std::string_view key =
+            id.kind == core::Value::Kind::kString ? id.s : (buf = std::to_string(id.i));
         auto m = labels_->Match(key, b_.times[i], dead_.get());
         if (!m.ok()) return m.status();
         label = *m;
@@ -222,7 +228,8 @@ void Backfill::Format(int task) {
     const int i = b_.applied[r];
     double* row = &b_.rows[r * nfeat];
     const core::Value* fields = &b_.values[i * nf];
-    cf_.expressions.Evaluate(row, fields, static_cast<double>(b_.times[i]) / per_unit, stack.data());
+    cf_.expressions.Evaluate(row, fields, static_cast<double>(b_.times[i]) / per_unit,
+                             stack.data());
     const size_t before = out.size();
     AppendRow(p_, fields, core::EventTime::FromMicros(b_.times[i]), row, nfeat, &out);
     if (labels_) b_.row_lengths[task].push_back(static_cast<uint32_t>(out.size() - before));
@@ -233,7 +240,9 @@ Status Backfill::ProcessChunk() {
   const size_t n = b_.chunk.records.size();
   if (header_pending_ && n > 0) {
     // The CSV header is the first record; every decoder reads it.
-    for (auto& d : decoders_) SLUICE_RETURN_IF_ERROR(d->SetHeader(b_.chunk.Text(b_.chunk.records[0])).WithContext(source_name_));
+    for (auto& d : decoders_)
+      SLUICE_RETURN_IF_ERROR(
+          d->SetHeader(b_.chunk.Text(b_.chunk.records[0])).WithContext(source_name_));
     b_.chunk.records.erase(b_.chunk.records.begin());
     header_pending_ = false;
     return ProcessChunk();
@@ -253,8 +262,8 @@ Status Backfill::ProcessChunk() {
   b_.shard_rows.resize(rows);
   for (size_t r = 0; r < rows; ++r) {
     const int i = b_.applied[r];
-    b_.shard_rows[r] = {b_.times[i], b_.seqs[r], &b_.values[i * p_.schema.size()], &b_.keys[r * nk],
-                        &b_.flags[r * nk], &b_.rows[r * cf_.num_features]};
+    b_.shard_rows[r] = {b_.times[i],      b_.seqs[r],        &b_.values[i * p_.schema.size()],
+                        &b_.keys[r * nk], &b_.flags[r * nk], &b_.rows[r * cf_.num_features]};
   }
   pool_.Run(pool_.size(), [&](int s) {
     shards_[s]->ApplyBatch(b_.shard_rows.data(), rows);
@@ -271,7 +280,9 @@ Status Backfill::ProcessChunk() {
   stage_seconds_[3] += std::chrono::duration<double>(t4 - t3).count();
   for (int t = 0; t < pool_.size(); ++t) {
     SLUICE_RETURN_IF_ERROR(out_->Append(b_.parts[t]));
-    if (labels_) all_row_lengths_.insert(all_row_lengths_.end(), b_.row_lengths[t].begin(), b_.row_lengths[t].end());
+    if (labels_)
+      all_row_lengths_.insert(all_row_lengths_.end(), b_.row_lengths[t].begin(),
+                              b_.row_lengths[t].end());
   }
   if (labels_) {
     all_labels_.insert(all_labels_.end(), b_.labels.begin(), b_.labels.end());
@@ -284,7 +295,8 @@ Status Backfill::ProcessChunk() {
 // Copies the unlabelled rows to the output, appending each row's label.
 Status Backfill::WriteLabelled() {
   SLUICE_RETURN_IF_ERROR(out_->Close());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(out_path_.c_str(), "rb"), &std::fclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(out_path_.c_str(), "rb"),
+                                                     &std::fclose);
   if (!in) return Status::IoError("cannot reopen " + out_path_);
   auto out = io::FileWriter::Create(o_.output);
   if (!out.ok()) return out.status();
@@ -331,8 +343,8 @@ Result<BackfillStats> Backfill::Run() {
   for (const auto& s : shards_) stats_.keys += s->keys();
   stats_.bytes = reader_->bytes_read();
   if (std::getenv("SLUICE_STAGE_TIMES")) {
-    std::fprintf(stderr, "stages: decode %.3fs, admit %.3fs, shards %.3fs, format %.3fs\n", stage_seconds_[0],
-                 stage_seconds_[1], stage_seconds_[2], stage_seconds_[3]);
+    std::fprintf(stderr, "stages: decode %.3fs, admit %.3fs, shards %.3fs, format %.3fs\n",
+                 stage_seconds_[0], stage_seconds_[1], stage_seconds_[2], stage_seconds_[3]);
   }
   stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats_;

@@ -24,13 +24,13 @@ struct BackfillOptions {
 };
 
 struct BackfillStats {
-  int64_t records = 0;       // every record read (empty lines are not records)
+  int64_t records = 0;  // every record read (empty lines are not records)
   int64_t applied = 0;
   int64_t dead_letters = 0;  // event records dead-lettered (labels counted apart)
   int64_t by_reason[core::kNumReasons] = {};
   int64_t label_dead_letters = 0;
   int64_t labels_joined = 0;
-  int64_t keys = 0;          // live keys at the end, summed over key spaces
+  int64_t keys = 0;  // live keys at the end, summed over key spaces
   int64_t bytes = 0;
   double seconds = 0;
 };

@@ -24,9 +24,11 @@ Result<std::unique_ptr<LabelJoin>> LabelJoin::Load(const spec::Pipeline& p, cons
   j->p_ = &p;
   j->path_ = path;
   const core::FieldType id_type = p.schema.field(p.schema.Find(p.event_id)).type;
-  core::Schema schema({{ls.event_id, id_type}, {ls.label, core::FieldType::kDouble}}, ls.time, p.time_unit);
+  core::Schema schema({{ls.event_id, id_type}, {ls.label, core::FieldType::kDouble}}, ls.time,
+                      p.time_unit);
   auto decoder = io::MakeJsonlDecoder(schema, false);
-  auto reader = io::RecordReader::Open(path, io::RecordReader::Framing::kLines, p.source.max_record_bytes);
+  auto reader =
+      io::RecordReader::Open(path, io::RecordReader::Framing::kLines, p.source.max_record_bytes);
   if (!reader.ok()) return reader.status();
   io::Chunk chunk;
   io::StringArena arena;
@@ -41,7 +43,8 @@ Result<std::unique_ptr<LabelJoin>> LabelJoin::Load(const spec::Pipeline& p, cons
       arena.Reset();
       Label l{kNone, 0, r.line, std::string(text)};
       if (r.oversize) {
-        SLUICE_RETURN_IF_ERROR(j->Reject(l, Reason::kOversize, "label record longer than max_record_bytes", dead));
+        SLUICE_RETURN_IF_ERROR(
+            j->Reject(l, Reason::kOversize, "label record longer than max_record_bytes", dead));
         continue;
       }
       if (!decoder->Decode(text, values.data(), &t, &arena, &err)) {
@@ -49,14 +52,17 @@ Result<std::unique_ptr<LabelJoin>> LabelJoin::Load(const spec::Pipeline& p, cons
         continue;
       }
       if (values[0].is_null() || values[1].is_null()) {
-        SLUICE_RETURN_IF_ERROR(j->Reject(l, Reason::kSchema, "label needs '" + ls.event_id + "' and '" + ls.label + "'", dead));
+        SLUICE_RETURN_IF_ERROR(j->Reject(
+            l, Reason::kSchema, "label needs '" + ls.event_id + "' and '" + ls.label + "'", dead));
         continue;
       }
-      std::string id = values[0].kind == core::Value::Kind::kString ? std::string(values[0].s) : std::to_string(values[0].i);
+      std::string id = values[0].kind == core::Value::Kind::kString ? std::string(values[0].s)
+                                                                    : std::to_string(values[0].i);
       l.value = values[1].d;
       l.time_us = t.micros();
       if (j->by_id_.contains(std::string_view(id))) {
-        SLUICE_RETURN_IF_ERROR(j->Reject(l, Reason::kLabelDuplicate, "a second label for event '" + id + "'", dead));
+        SLUICE_RETURN_IF_ERROR(
+            j->Reject(l, Reason::kLabelDuplicate, "a second label for event '" + id + "'", dead));
         continue;
       }
       j->NoteEventTime(l.time_us);
@@ -68,7 +74,8 @@ Result<std::unique_ptr<LabelJoin>> LabelJoin::Load(const spec::Pipeline& p, cons
   return j;
 }
 
-Status LabelJoin::Reject(const Label& l, Reason r, const std::string& detail, io::DeadLetterSink* dead) {
+Status LabelJoin::Reject(const Label& l, Reason r, const std::string& detail,
+                         io::DeadLetterSink* dead) {
   io::DeadLetter d;
   d.reason = r;
   d.detail = detail;
@@ -78,20 +85,23 @@ Status LabelJoin::Reject(const Label& l, Reason r, const std::string& detail, io
   return dead->Write(d);
 }
 
-Result<double> LabelJoin::Match(std::string_view event_id, int64_t event_time_us, io::DeadLetterSink* dead) {
+Result<double> LabelJoin::Match(std::string_view event_id, int64_t event_time_us,
+                                io::DeadLetterSink* dead) {
   auto it = by_id_.find(std::string_view(event_id));
   if (it == by_id_.end()) return kNone;
   Label& l = labels_[it->second];
   if (l.used) return kNone;
   l.used = true;
   if (l.time_us < event_time_us) {
-    SLUICE_RETURN_IF_ERROR(Reject(l, Reason::kLabelBeforeEvent, "label is earlier than its event", dead));
+    SLUICE_RETURN_IF_ERROR(
+        Reject(l, Reason::kLabelBeforeEvent, "label is earlier than its event", dead));
     return kNone;
   }
   if (l.time_us - event_time_us > p_->labels->maturity.micros()) {
     SLUICE_RETURN_IF_ERROR(Reject(l, Reason::kLabelExpired,
                                   "label arrived after its event's maturity (" +
-                                      core::FormatDuration(p_->labels->maturity) + ")", dead));
+                                      core::FormatDuration(p_->labels->maturity) + ")",
+                                  dead));
     return kNone;
   }
   ++joined_;
@@ -106,7 +116,9 @@ double LabelJoin::Resolve(int64_t event_time_us) const {
 
 Status LabelJoin::Finish(io::DeadLetterSink* dead) {
   for (const Label& l : labels_) {
-    if (!l.used) SLUICE_RETURN_IF_ERROR(Reject(l, Reason::kLabelNoEvent, "no applied event has this id", dead));
+    if (!l.used)
+      SLUICE_RETURN_IF_ERROR(
+          Reject(l, Reason::kLabelNoEvent, "no applied event has this id", dead));
   }
   return Status::Ok();
 }

@@ -19,12 +19,14 @@ namespace sluice::engine {
 
 class LabelJoin {
  public:
-  static core::Result<std::unique_ptr<LabelJoin>> Load(const spec::Pipeline& p, const std::string& path,
+  static core::Result<std::unique_ptr<LabelJoin>> Load(const spec::Pipeline& p,
+                                                       const std::string& path,
                                                        io::DeadLetterSink* dead);
 
   // The label for an applied event, or NaN when it has none (yet). Writes dead letters for
   // labels that cannot be used.
-  core::Result<double> Match(std::string_view event_id, int64_t event_time_us, io::DeadLetterSink* dead);
+  core::Result<double> Match(std::string_view event_id, int64_t event_time_us,
+                             io::DeadLetterSink* dead);
   // For an event Match gave NaN: default_label when mature by the end of the data, else NaN.
   double Resolve(int64_t event_time_us) const;
   void NoteEventTime(int64_t t) { end_of_data_ = t > end_of_data_ ? t : end_of_data_; }
@@ -43,7 +45,8 @@ class LabelJoin {
     bool used = false;
   };
   LabelJoin() = default;
-  core::Status Reject(const Label& l, core::Reason r, const std::string& detail, io::DeadLetterSink* dead);
+  core::Status Reject(const Label& l, core::Reason r, const std::string& detail,
+                      io::DeadLetterSink* dead);
 
   const spec::Pipeline* p_ = nullptr;
   std::string path_;

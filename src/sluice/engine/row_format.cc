@@ -41,9 +41,12 @@ void AppendRow(const spec::Pipeline& p, const core::Value* fields, core::EventTi
                const double* features, size_t num_features, std::string* out) {
   if (!p.event_id.empty()) {
     const core::Value& id = fields[p.schema.Find(p.event_id)];
-    if (id.kind == core::Value::Kind::kString) AppendCsvCell(id.s, out);
-    else if (id.kind == core::Value::Kind::kInt) core::AppendInt(id.i, out);
-    else if (!id.is_null()) core::AppendDouble(id.AsDouble(), out);
+    if (id.kind == core::Value::Kind::kString)
+      AppendCsvCell(id.s, out);
+    else if (id.kind == core::Value::Kind::kInt)
+      core::AppendInt(id.i, out);
+    else if (!id.is_null())
+      core::AppendDouble(id.AsDouble(), out);
     out->push_back(',');
   }
   core::AppendTime(time, p.time_unit, out);

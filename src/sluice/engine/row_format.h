@@ -10,7 +10,8 @@
 namespace sluice::engine {
 
 void AppendHeader(const spec::Pipeline& p, bool with_label, std::string* out);
-// One row without the label column, ending in a newline. `features` holds every feature (NaN = null).
+// One row without the label column, ending in a newline. `features` holds every feature (NaN =
+// null).
 void AppendRow(const spec::Pipeline& p, const core::Value* fields, core::EventTime time,
                const double* features, size_t num_features, std::string* out);
 void AppendCsvCell(std::string_view text, std::string* out);

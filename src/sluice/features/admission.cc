@@ -7,9 +7,7 @@ namespace sluice::features {
 namespace {
 constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
 
-std::string FormatSeconds(int64_t us) {
-  return core::FormatDuration(core::Duration::Micros(us));
-}
+std::string FormatSeconds(int64_t us) { return core::FormatDuration(core::Duration::Micros(us)); }
 }  // namespace
 
 Admission::Admission(const CompiledFeatures& cf)
@@ -19,16 +17,18 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
   const size_t n = newest_.size();
   // Expiry first: whether a key's state is still in memory must not change the reason.
   if (stream_time_ != kNever && t < stream_time_ - cf_.ttl_us) {
-    *detail = FormatSeconds(stream_time_ - t) + " older than the stream's newest event (state_ttl " +
-              FormatSeconds(cf_.ttl_us) + ")";
+    *detail = FormatSeconds(stream_time_ - t) +
+              " older than the stream's newest event (state_ttl " + FormatSeconds(cf_.ttl_us) + ")";
     return core::Reason::kExpired;
   }
   for (size_t k = 0; k < n; ++k) {
     if (keys[k].null) continue;
     found_[k] = newest_[k].find(keys[k]);
     if (found_[k] != newest_[k].end() && t < found_[k]->second - cf_.lateness_us) {
-      *detail = "late for key " + cf_.key_spaces[k].name + ": " + FormatSeconds(found_[k]->second - t) +
-                " older than the key's newest event (allowed_lateness " + FormatSeconds(cf_.lateness_us) + ")";
+      *detail = "late for key " + cf_.key_spaces[k].name + ": " +
+                FormatSeconds(found_[k]->second - t) +
+                " older than the key's newest event (allowed_lateness " +
+                FormatSeconds(cf_.lateness_us) + ")";
       return core::Reason::kLate;
     }
   }
@@ -57,7 +57,8 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
 void Admission::MaybeSweep() {
   since_sweep_ = 0;
   for (auto& m : newest_) {
-    absl::erase_if(m, [&](const auto& kv) { return Evictable(kv.second, stream_time_, cf_.ttl_us); });
+    absl::erase_if(m,
+                   [&](const auto& kv) { return Evictable(kv.second, stream_time_, cf_.ttl_us); });
   }
 }
 

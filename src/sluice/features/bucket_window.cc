@@ -15,10 +15,14 @@ namespace {
 class BucketWindow final : public WindowState {
  public:
   BucketWindow(const GroupDef& g, int64_t lateness_us)
-      : g_(g), lateness_(lateness_us), nb_(g.window_us / g.resolution_us), buckets_(g.ops.width()),
+      : g_(g),
+        lateness_(lateness_us),
+        nb_(g.window_us / g.resolution_us),
+        buckets_(g.ops.width()),
         sets_(g.distinct.size()) {
     stacks_.Init(&g.ops);
-    if (!g.distinct.empty()) tokens_ = std::make_unique<std::deque<std::vector<std::vector<Token>>>>();
+    if (!g.distinct.empty())
+      tokens_ = std::make_unique<std::deque<std::vector<std::vector<Token>>>>();
   }
 
   void Apply(const EventIn& e, Scratch* s, WindowOut* out) override {
@@ -136,7 +140,8 @@ class BucketWindow final : public WindowState {
     const bool exists = i < buckets_.size() && Id(i) == b;
     if (!exists) {
       buckets_.Insert(i, b, 0, Identity());
-      if (tokens_) tokens_->insert(tokens_->begin() + i, std::vector<std::vector<Token>>(sets_.size()));
+      if (tokens_)
+        tokens_->insert(tokens_->begin() + i, std::vector<std::vector<Token>>(sets_.size()));
     }
     g_.ops.Combine(Partial(i), lift);
     const bool in_window = b > cutoff_;
@@ -146,8 +151,10 @@ class BucketWindow final : public WindowState {
       return;
     }
     if (i != Last()) {  // the open bucket is read directly, not through the stacks
-      if (exists) stacks_.Update(i - win_head_, lift, PartialOf());
-      else stacks_.Insert(i - win_head_, lift, PartialOf());
+      if (exists)
+        stacks_.Update(i - win_head_, lift, PartialOf());
+      else
+        stacks_.Insert(i - win_head_, lift, PartialOf());
     }
     AddToken(i, e.tokens, true);
   }
@@ -155,10 +162,10 @@ class BucketWindow final : public WindowState {
   const GroupDef& g_;
   int64_t lateness_;
   int64_t nb_;
-  EventStore buckets_;   // rows: [bucket id, unused, partial...]
+  EventStore buckets_;  // rows: [bucket id, unused, partial...]
   int64_t win_head_ = 0;
   int64_t cutoff_ = std::numeric_limits<int64_t>::min();  // bucket ids <= cutoff_ left the window
-  TwoStacks stacks_;     // the window's closed buckets
+  TwoStacks stacks_;                                      // the window's closed buckets
   std::vector<DistinctSet> sets_;
   std::unique_ptr<std::deque<std::vector<std::vector<Token>>>> tokens_;  // per bucket, per column
   std::vector<Slot> identity_;

@@ -12,16 +12,27 @@ namespace {
 
 OpKind OpFor(AggKind a, bool has_of) {
   switch (a) {
-    case AggKind::kCount: return has_of ? OpKind::kCountOf : OpKind::kCountAll;
-    case AggKind::kSum: return OpKind::kSum;
-    case AggKind::kMean: return OpKind::kMean;
-    case AggKind::kMin: return OpKind::kMin;
-    case AggKind::kMax: return OpKind::kMax;
-    case AggKind::kVar: case AggKind::kStddev: return OpKind::kVar;
-    case AggKind::kFirst: return OpKind::kFirst;
-    case AggKind::kLast: return OpKind::kLast;
-    case AggKind::kEwma: return OpKind::kEwma;
-    default: return OpKind::kMaxTime;  // time_since_last
+    case AggKind::kCount:
+      return has_of ? OpKind::kCountOf : OpKind::kCountAll;
+    case AggKind::kSum:
+      return OpKind::kSum;
+    case AggKind::kMean:
+      return OpKind::kMean;
+    case AggKind::kMin:
+      return OpKind::kMin;
+    case AggKind::kMax:
+      return OpKind::kMax;
+    case AggKind::kVar:
+    case AggKind::kStddev:
+      return OpKind::kVar;
+    case AggKind::kFirst:
+      return OpKind::kFirst;
+    case AggKind::kLast:
+      return OpKind::kLast;
+    case AggKind::kEwma:
+      return OpKind::kEwma;
+    default:
+      return OpKind::kMaxTime;  // time_since_last
   }
 }
 
@@ -41,8 +52,8 @@ GroupDef* FindOrAddGroup(KeySpaceDef* ks, const spec::FeatureSpec& f) {
   if (f.resolution) shape.resolution_us = f.resolution->micros();
   if (f.rows) shape.rows = *f.rows - (f.exclude_current ? 0 : 1);
   for (auto& g : ks->groups) {
-    if (g.kind == shape.kind && g.window_us == shape.window_us && g.resolution_us == shape.resolution_us &&
-        g.rows == shape.rows) {
+    if (g.kind == shape.kind && g.window_us == shape.window_us &&
+        g.resolution_us == shape.resolution_us && g.rows == shape.rows) {
       return &g;
     }
   }
@@ -92,7 +103,8 @@ Status AddAggregation(CompiledFeatures* cf, const spec::Pipeline& p, int index) 
     }
     if (d < 0) {
       if (static_cast<int>(g->distinct.size()) == kMaxDistinct) {
-        return Status::InvalidArgument(p.Where(f.where) + ": too many count_distinct features on one window");
+        return Status::InvalidArgument(p.Where(f.where) +
+                                       ": too many count_distinct features on one window");
       }
       g->distinct.push_back(ColumnDef{kind, field, slot});
       d = static_cast<int>(g->distinct.size()) - 1;
@@ -102,7 +114,8 @@ Status AddAggregation(CompiledFeatures* cf, const spec::Pipeline& p, int index) 
     int slot = -1;
     if (field >= 0) {
       const bool presence = f.agg == AggKind::kCount && !core::IsNumeric(type);
-      slot = FindOrAddColumn(g, presence ? ColumnDef::Kind::kPresence : ColumnDef::Kind::kNumber, field);
+      slot = FindOrAddColumn(g, presence ? ColumnDef::Kind::kPresence : ColumnDef::Kind::kNumber,
+                             field);
     }
     const double h = f.half_life ? static_cast<double>(f.half_life->micros()) : 0;
     gf.op = g->ops.Add(OpFor(f.agg, field >= 0), slot, h);
@@ -122,7 +135,8 @@ Result<std::unique_ptr<CompiledFeatures>> Compile(const spec::Pipeline& p) {
   cf->lateness_us = p.allowed_lateness.micros();
   cf->ttl_us = p.state_ttl.micros();
   for (size_t i = 0; i < p.features.size(); ++i) {
-    if (!p.features[i].is_expr) SLUICE_RETURN_IF_ERROR(AddAggregation(cf.get(), p, static_cast<int>(i)));
+    if (!p.features[i].is_expr)
+      SLUICE_RETURN_IF_ERROR(AddAggregation(cf.get(), p, static_cast<int>(i)));
   }
   SLUICE_RETURN_IF_ERROR(cf->expressions.Compile(p));
   return cf;

@@ -23,24 +23,24 @@ struct ColumnDef {
 };
 
 struct GroupFeature {
-  int feature;              // index in the pipeline's features (= output position)
+  int feature;  // index in the pipeline's features (= output position)
   spec::AggKind agg;
   bool exclude_current;
-  int op = -1;              // index into the group's ops
-  int distinct = -1;        // index into GroupDef::distinct
+  int op = -1;        // index into the group's ops
+  int distinct = -1;  // index into GroupDef::distinct
 };
 
 struct GroupDef {
   GroupKind kind = GroupKind::kTime;
   int64_t window_us = 0;
   int64_t resolution_us = 0;
-  int64_t rows = 0;         // rows kept before the current event (N, or N-1 when it is included)
+  int64_t rows = 0;  // rows kept before the current event (N, or N-1 when it is included)
   std::vector<ColumnDef> columns;
   int num_slots = 0;
   Ops ops;
   std::vector<ColumnDef> distinct;  // the columns count_distinct reads
   std::vector<GroupFeature> features;
-  bool any_included = false;        // some feature includes the current event
+  bool any_included = false;  // some feature includes the current event
 };
 
 struct KeySpaceDef {
@@ -52,7 +52,7 @@ struct KeySpaceDef {
 struct CompiledFeatures {
   const spec::Pipeline* pipeline = nullptr;
   std::vector<KeySpaceDef> key_spaces;
-  std::vector<int> feature_key_space;   // per feature: its key space, -1 for expressions
+  std::vector<int> feature_key_space;  // per feature: its key space, -1 for expressions
   ExprSet expressions;
   int num_features = 0;
   int64_t lateness_us = 0;

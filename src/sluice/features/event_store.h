@@ -48,8 +48,10 @@ class EventStore {
     int64_t lo = 0, hi = size_;
     while (lo < hi) {
       int64_t mid = (lo + hi) / 2;
-      if (time(mid) <= t) lo = mid + 1;
-      else hi = mid;
+      if (time(mid) <= t)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     return lo;
   }
@@ -78,7 +80,8 @@ class EventStore {
     if (size_ < cap_) return;
     int32_t cap = cap_ == 0 ? 2 : cap_ * 2;
     std::unique_ptr<Slot[]> d(new Slot[static_cast<size_t>(cap) * stride_]);
-    for (int64_t i = 0; i < size_; ++i) std::memcpy(d.get() + i * stride_, Row(i), stride_ * sizeof(Slot));
+    for (int64_t i = 0; i < size_; ++i)
+      std::memcpy(d.get() + i * stride_, Row(i), stride_ * sizeof(Slot));
     data_ = std::move(d);
     cap_ = cap;
     head_ = 0;

@@ -17,15 +17,25 @@ struct NamedOp {
   Instr op;
 };
 
-const NamedOp kBinary[] = {{"+", Instr::kAdd}, {"-", Instr::kSub}, {"*", Instr::kMul}, {"/", Instr::kDiv},
-                           {"%", Instr::kMod}, {"<", Instr::kLt},  {"<=", Instr::kLe}, {">", Instr::kGt},
-                           {">=", Instr::kGe}, {"==", Instr::kEq}, {"!=", Instr::kNe}, {"&&", Instr::kAnd},
+const NamedOp kBinary[] = {{"+", Instr::kAdd}, {"-", Instr::kSub}, {"*", Instr::kMul},
+                           {"/", Instr::kDiv}, {"%", Instr::kMod}, {"<", Instr::kLt},
+                           {"<=", Instr::kLe}, {">", Instr::kGt},  {">=", Instr::kGe},
+                           {"==", Instr::kEq}, {"!=", Instr::kNe}, {"&&", Instr::kAnd},
                            {"||", Instr::kOr}};
-const NamedOp kCalls[] = {{"if", Instr::kIf},       {"coalesce", Instr::kCoalesce}, {"is_null", Instr::kIsNull},
-                          {"abs", Instr::kAbs},     {"log", Instr::kLog},           {"log1p", Instr::kLog1p},
-                          {"exp", Instr::kExp},     {"sqrt", Instr::kSqrt},         {"pow", Instr::kPow},
-                          {"min", Instr::kMin},     {"max", Instr::kMax},           {"clamp", Instr::kClamp},
-                          {"hour", Instr::kHour},   {"dayofweek", Instr::kDayOfWeek},
+const NamedOp kCalls[] = {{"if", Instr::kIf},
+                          {"coalesce", Instr::kCoalesce},
+                          {"is_null", Instr::kIsNull},
+                          {"abs", Instr::kAbs},
+                          {"log", Instr::kLog},
+                          {"log1p", Instr::kLog1p},
+                          {"exp", Instr::kExp},
+                          {"sqrt", Instr::kSqrt},
+                          {"pow", Instr::kPow},
+                          {"min", Instr::kMin},
+                          {"max", Instr::kMax},
+                          {"clamp", Instr::kClamp},
+                          {"hour", Instr::kHour},
+                          {"dayofweek", Instr::kDayOfWeek},
                           {"haversine", Instr::kHaversine}};
 
 template <size_t N>
@@ -47,8 +57,9 @@ double Haversine(double lat1, double lon1, double lat2, double lon2) {
   constexpr double kRad = M_PI / 180.0;
   constexpr double kEarthKm = 6371.0088;
   const double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
-  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  const double a =
+      std::sin(dlat / 2) * std::sin(dlat / 2) +
+      std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * kEarthKm * std::asin(std::sqrt(std::fmin(1.0, a)));
 }
 
@@ -90,7 +101,8 @@ Status ExprSet::Compile(const spec::Pipeline& p) {
     }
   }
   for (size_t i = 0; i < n; ++i) {
-    if (!done[i]) return Status::InvalidArgument("expression features reference each other in a cycle");
+    if (!done[i])
+      return Status::InvalidArgument("expression features reference each other in a cycle");
   }
   return Status::Ok();
 }
@@ -114,7 +126,8 @@ Status ExprSet::CompileNode(const spec::Pipeline& p, const ExprNode& n, Program*
       }
       return Status::Ok();
     }
-    default: break;
+    default:
+      break;
   }
   for (size_t i = 0; i < n.args.size(); ++i) {
     SLUICE_RETURN_IF_ERROR(CompileNode(p, n.args[i], out, depth + static_cast<int>(i)));
@@ -136,40 +149,64 @@ namespace {
 // Applies a function or operator to args[0..n) (already evaluated); returns the result.
 double Apply(Instr op, const double* a, int n, double unit_seconds) {
   switch (op) {
-    case Instr::kNeg: return Null(a[0]) ? kNull : -a[0];
-    case Instr::kNot: return Null(a[0]) ? kNull : Truth(a[0] == 0);
-    case Instr::kIsNull: return Truth(Null(a[0]));
+    case Instr::kNeg:
+      return Null(a[0]) ? kNull : -a[0];
+    case Instr::kNot:
+      return Null(a[0]) ? kNull : Truth(a[0] == 0);
+    case Instr::kIsNull:
+      return Truth(Null(a[0]));
     case Instr::kCoalesce:
       for (int i = 0; i < n; ++i) {
         if (!Null(a[i])) return a[i];
       }
       return kNull;
-    case Instr::kIf: return Null(a[0]) ? kNull : (a[0] != 0 ? a[1] : a[2]);
-    default: break;
+    case Instr::kIf:
+      return Null(a[0]) ? kNull : (a[0] != 0 ? a[1] : a[2]);
+    default:
+      break;
   }
   for (int i = 0; i < n; ++i) {
     if (Null(a[i])) return kNull;  // everything below propagates null
   }
   switch (op) {
-    case Instr::kAdd: return Finite(a[0] + a[1]);
-    case Instr::kSub: return Finite(a[0] - a[1]);
-    case Instr::kMul: return Finite(a[0] * a[1]);
-    case Instr::kDiv: return a[1] == 0 ? kNull : Finite(a[0] / a[1]);
-    case Instr::kMod: return a[1] == 0 ? kNull : Finite(std::fmod(a[0], a[1]));
-    case Instr::kLt: return Truth(a[0] < a[1]);
-    case Instr::kLe: return Truth(a[0] <= a[1]);
-    case Instr::kGt: return Truth(a[0] > a[1]);
-    case Instr::kGe: return Truth(a[0] >= a[1]);
-    case Instr::kEq: return Truth(a[0] == a[1]);
-    case Instr::kNe: return Truth(a[0] != a[1]);
-    case Instr::kAnd: return Truth(a[0] != 0 && a[1] != 0);
-    case Instr::kOr: return Truth(a[0] != 0 || a[1] != 0);
-    case Instr::kAbs: return std::fabs(a[0]);
-    case Instr::kLog: return Finite(std::log(a[0]));
-    case Instr::kLog1p: return Finite(std::log1p(a[0]));
-    case Instr::kExp: return Finite(std::exp(a[0]));
-    case Instr::kSqrt: return Finite(std::sqrt(a[0]));
-    case Instr::kPow: return Finite(std::pow(a[0], a[1]));
+    case Instr::kAdd:
+      return Finite(a[0] + a[1]);
+    case Instr::kSub:
+      return Finite(a[0] - a[1]);
+    case Instr::kMul:
+      return Finite(a[0] * a[1]);
+    case Instr::kDiv:
+      return a[1] == 0 ? kNull : Finite(a[0] / a[1]);
+    case Instr::kMod:
+      return a[1] == 0 ? kNull : Finite(std::fmod(a[0], a[1]));
+    case Instr::kLt:
+      return Truth(a[0] < a[1]);
+    case Instr::kLe:
+      return Truth(a[0] <= a[1]);
+    case Instr::kGt:
+      return Truth(a[0] > a[1]);
+    case Instr::kGe:
+      return Truth(a[0] >= a[1]);
+    case Instr::kEq:
+      return Truth(a[0] == a[1]);
+    case Instr::kNe:
+      return Truth(a[0] != a[1]);
+    case Instr::kAnd:
+      return Truth(a[0] != 0 && a[1] != 0);
+    case Instr::kOr:
+      return Truth(a[0] != 0 || a[1] != 0);
+    case Instr::kAbs:
+      return std::fabs(a[0]);
+    case Instr::kLog:
+      return Finite(std::log(a[0]));
+    case Instr::kLog1p:
+      return Finite(std::log1p(a[0]));
+    case Instr::kExp:
+      return Finite(std::exp(a[0]));
+    case Instr::kSqrt:
+      return Finite(std::sqrt(a[0]));
+    case Instr::kPow:
+      return Finite(std::pow(a[0], a[1]));
     case Instr::kMin: {
       double m = a[0];
       for (int i = 1; i < n; ++i) m = a[i] < m ? a[i] : m;
@@ -180,26 +217,39 @@ double Apply(Instr op, const double* a, int n, double unit_seconds) {
       for (int i = 1; i < n; ++i) m = a[i] > m ? a[i] : m;
       return m;
     }
-    case Instr::kClamp: return a[0] < a[1] ? a[1] : (a[0] > a[2] ? a[2] : a[0]);
-    case Instr::kHour: return std::floor(FloorMod(a[0] * unit_seconds, 86400.0) / 3600.0);
+    case Instr::kClamp:
+      return a[0] < a[1] ? a[1] : (a[0] > a[2] ? a[2] : a[0]);
+    case Instr::kHour:
+      return std::floor(FloorMod(a[0] * unit_seconds, 86400.0) / 3600.0);
     case Instr::kDayOfWeek:  // 1970-01-01 was a Thursday; Monday = 0
       return FloorMod(std::floor(a[0] * unit_seconds / 86400.0) + 3, 7.0);
-    case Instr::kHaversine: return Finite(Haversine(a[0], a[1], a[2], a[3]));
-    default: return kNull;
+    case Instr::kHaversine:
+      return Finite(Haversine(a[0], a[1], a[2], a[3]));
+    default:
+      return kNull;
   }
 }
 
 }  // namespace
 
-void ExprSet::Evaluate(double* row, const core::Value* fields, double time_in_unit, double* stack) const {
+void ExprSet::Evaluate(double* row, const core::Value* fields, double time_in_unit,
+                       double* stack) const {
   for (const Program& prog : programs_) {
     int sp = 0;
     for (const Step& s : prog.steps) {
       switch (s.op) {
-        case Instr::kConst: stack[sp++] = s.value; break;
-        case Instr::kField: stack[sp++] = fields[s.arg].AsDouble(); break;
-        case Instr::kTime: stack[sp++] = time_in_unit; break;
-        case Instr::kFeature: stack[sp++] = row[s.arg]; break;
+        case Instr::kConst:
+          stack[sp++] = s.value;
+          break;
+        case Instr::kField:
+          stack[sp++] = fields[s.arg].AsDouble();
+          break;
+        case Instr::kTime:
+          stack[sp++] = time_in_unit;
+          break;
+        case Instr::kFeature:
+          stack[sp++] = row[s.arg];
+          break;
         default: {
           sp -= s.arg;
           stack[sp] = Apply(s.op, stack + sp, s.arg, unit_seconds_);

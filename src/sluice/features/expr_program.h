@@ -14,10 +14,40 @@
 namespace sluice::features {
 
 enum class Instr : uint8_t {
-  kConst, kField, kTime, kFeature,
-  kNeg, kNot, kAdd, kSub, kMul, kDiv, kMod, kLt, kLe, kGt, kGe, kEq, kNe, kAnd, kOr,
-  kIf, kCoalesce, kIsNull, kAbs, kLog, kLog1p, kExp, kSqrt, kPow, kMin, kMax, kClamp,
-  kHour, kDayOfWeek, kHaversine,
+  kConst,
+  kField,
+  kTime,
+  kFeature,
+  kNeg,
+  kNot,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kEq,
+  kNe,
+  kAnd,
+  kOr,
+  kIf,
+  kCoalesce,
+  kIsNull,
+  kAbs,
+  kLog,
+  kLog1p,
+  kExp,
+  kSqrt,
+  kPow,
+  kMin,
+  kMax,
+  kClamp,
+  kHour,
+  kDayOfWeek,
+  kHaversine,
 };
 
 struct Step {
@@ -27,7 +57,7 @@ struct Step {
 };
 
 struct Program {
-  int feature;       // output position
+  int feature;  // output position
   std::vector<Step> steps;
   int max_depth = 0;
 };
@@ -42,10 +72,11 @@ class ExprSet {
   void Evaluate(double* row, const core::Value* fields, double time_in_unit, double* stack) const;
 
  private:
-  core::Status CompileNode(const spec::Pipeline& p, const spec::ExprNode& n, Program* out, int depth);
+  core::Status CompileNode(const spec::Pipeline& p, const spec::ExprNode& n, Program* out,
+                           int depth);
   std::vector<Program> programs_;  // in dependency order
   int max_depth_ = 0;
-  double unit_seconds_ = 1;        // seconds per unit of the event-time field
+  double unit_seconds_ = 1;  // seconds per unit of the event-time field
 };
 
 }  // namespace sluice::features

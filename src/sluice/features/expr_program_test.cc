@@ -9,8 +9,10 @@ namespace {
 
 // Evaluates `expr` with fields a, b (doubles; NaN = null) and the time field ts in seconds.
 double Eval(const std::string& expr, double a, double b, double ts = 0) {
-  std::string text = "name: t\nevent_time: {field: ts, unit: s}\nfields: {a: double, b: double, k: string}\n"
-                     "features:\n  - {name: c, agg: count, key: k}\n  - {name: x, expr: \"" + expr + "\"}\n";
+  std::string text =
+      "name: t\nevent_time: {field: ts, unit: s}\nfields: {a: double, b: double, k: string}\n"
+      "features:\n  - {name: c, agg: count, key: k}\n  - {name: x, expr: \"" +
+      expr + "\"}\n";
   auto p = spec::ParsePipeline(text, "t.yaml");
   EXPECT_TRUE(p.ok()) << p.status().message();
   ExprSet set;
@@ -52,9 +54,9 @@ TEST(ExprProgram, Functions) {
   EXPECT_EQ(Eval("clamp(a, 0, 10)", 12, 0), 10);
   EXPECT_EQ(Eval("pow(a, b)", 2, 10), 1024);
   EXPECT_EQ(Eval("abs(a)", -2.5, 0), 2.5);
-  EXPECT_EQ(Eval("hour(ts)", 0, 0, 1700000000), 22);       // 2023-11-14T22:13:20Z
-  EXPECT_EQ(Eval("dayofweek(ts)", 0, 0, 1700000000), 1);   // a Tuesday
-  EXPECT_EQ(Eval("dayofweek(ts)", 0, 0, 0), 3);            // 1970-01-01, a Thursday
+  EXPECT_EQ(Eval("hour(ts)", 0, 0, 1700000000), 22);      // 2023-11-14T22:13:20Z
+  EXPECT_EQ(Eval("dayofweek(ts)", 0, 0, 1700000000), 1);  // a Tuesday
+  EXPECT_EQ(Eval("dayofweek(ts)", 0, 0, 0), 3);           // 1970-01-01, a Thursday
   EXPECT_NEAR(Eval("haversine(a, 0, b, 0)", 0, 1), 111.195, 1e-3);
   EXPECT_EQ(Eval("a == b || !(a < b)", 2, 2), 1);
 }

@@ -40,7 +40,8 @@ KeyRef EncodeKey(const KeySpaceDef& ks, const core::Value* fields, io::StringAre
         double d = v.d == 0 ? 0.0 : v.d;
         std::memcpy(&bits, &d, 8);
       }
-      const std::string_view bytes = v.kind == Kind::kString ? v.s : std::string_view(reinterpret_cast<const char*>(&bits), 8);
+      const std::string_view bytes =
+          v.kind == Kind::kString ? v.s : std::string_view(reinterpret_cast<const char*>(&bits), 8);
       if (bytes.size() < 128) {
         const uint8_t n = static_cast<uint8_t>(bytes.size());
         Put(&p, &n, 1);

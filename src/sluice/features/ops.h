@@ -11,17 +11,17 @@
 namespace sluice::features {
 
 enum class OpKind : uint8_t {
-  kCountAll,   // [n]
-  kCountOf,    // [n] non-null values
-  kSum,        // [s]
-  kMean,       // [n, s]
-  kVar,        // [n, mean, M2] (Chan et al. pairwise update)
-  kMin,        // [v] NaN = empty
-  kMax,        // [v]
-  kFirst,      // [seq, v] seq = +inf empty
-  kLast,       // [seq, v] seq = -inf empty
-  kEwma,       // [A, B, tref] weights 2^((t_i - tref)/h); B = 0 empty
-  kMaxTime,    // [t] newest event time (for time_since_last), -inf empty
+  kCountAll,  // [n]
+  kCountOf,   // [n] non-null values
+  kSum,       // [s]
+  kMean,      // [n, s]
+  kVar,       // [n, mean, M2] (Chan et al. pairwise update)
+  kMin,       // [v] NaN = empty
+  kMax,       // [v]
+  kFirst,     // [seq, v] seq = +inf empty
+  kLast,      // [seq, v] seq = -inf empty
+  kEwma,      // [A, B, tref] weights 2^((t_i - tref)/h); B = 0 empty
+  kMaxTime,   // [t] newest event time (for time_since_last), -inf empty
 };
 
 int OpWidth(OpKind k);
@@ -34,8 +34,8 @@ union Slot {
 
 struct Op {
   OpKind kind;
-  int slot = -1;        // value slot in the event row (-1: none)
-  int offset = 0;       // into the partial
+  int slot = -1;   // value slot in the event row (-1: none)
+  int offset = 0;  // into the partial
   double half_life_us = 0;
 };
 

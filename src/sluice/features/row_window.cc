@@ -59,20 +59,28 @@ WindowState* NewRowWindow(const GroupDef& g, void* where) { return new (where) R
 
 size_t StateSize(const GroupDef& g) {
   switch (g.kind) {
-    case GroupKind::kTime: return TimeWindowSize();
-    case GroupKind::kUnbounded: return UnboundedWindowSize();
-    case GroupKind::kBucket: return BucketWindowSize();
-    case GroupKind::kRows: return RowWindowSize();
+    case GroupKind::kTime:
+      return TimeWindowSize();
+    case GroupKind::kUnbounded:
+      return UnboundedWindowSize();
+    case GroupKind::kBucket:
+      return BucketWindowSize();
+    case GroupKind::kRows:
+      return RowWindowSize();
   }
   return 0;
 }
 
 WindowState* ConstructState(const GroupDef& g, int64_t lateness_us, void* where) {
   switch (g.kind) {
-    case GroupKind::kTime: return NewTimeWindow(g, lateness_us, where);
-    case GroupKind::kUnbounded: return NewUnboundedWindow(g, lateness_us, where);
-    case GroupKind::kBucket: return NewBucketWindow(g, lateness_us, where);
-    case GroupKind::kRows: return NewRowWindow(g, where);
+    case GroupKind::kTime:
+      return NewTimeWindow(g, lateness_us, where);
+    case GroupKind::kUnbounded:
+      return NewUnboundedWindow(g, lateness_us, where);
+    case GroupKind::kBucket:
+      return NewBucketWindow(g, lateness_us, where);
+    case GroupKind::kRows:
+      return NewRowWindow(g, where);
   }
   return nullptr;
 }

@@ -14,16 +14,27 @@ double Finish(const GroupDef& g, const GroupFeature& f, const double* p, int64_t
   using spec::AggKind;
   const double* q = p + g.ops.ops()[f.op].offset;
   switch (f.agg) {
-    case AggKind::kCount: case AggKind::kSum: return q[0];
-    case AggKind::kMean: return q[0] > 0 ? q[1] / q[0] : kNull;
-    case AggKind::kVar: return q[0] >= 2 ? std::fmax(0.0, q[2] / (q[0] - 1)) : kNull;
-    case AggKind::kStddev: return q[0] >= 2 ? std::sqrt(std::fmax(0.0, q[2] / (q[0] - 1))) : kNull;
-    case AggKind::kMin: case AggKind::kMax: return q[0];
-    case AggKind::kFirst: case AggKind::kLast: return q[1];
-    case AggKind::kEwma: return q[1] > 0 ? q[0] / q[1] : kNull;
+    case AggKind::kCount:
+    case AggKind::kSum:
+      return q[0];
+    case AggKind::kMean:
+      return q[0] > 0 ? q[1] / q[0] : kNull;
+    case AggKind::kVar:
+      return q[0] >= 2 ? std::fmax(0.0, q[2] / (q[0] - 1)) : kNull;
+    case AggKind::kStddev:
+      return q[0] >= 2 ? std::sqrt(std::fmax(0.0, q[2] / (q[0] - 1))) : kNull;
+    case AggKind::kMin:
+    case AggKind::kMax:
+      return q[0];
+    case AggKind::kFirst:
+    case AggKind::kLast:
+      return q[1];
+    case AggKind::kEwma:
+      return q[1] > 0 ? q[0] / q[1] : kNull;
     case AggKind::kTimeSinceLast:
       return std::isinf(q[0]) ? kNull : (static_cast<double>(time_us) - q[0]) / 1e6;
-    default: return kNull;
+    default:
+      return kNull;
   }
 }
 
@@ -112,7 +123,8 @@ Shard::~Shard() = default;
 Shard::KeyState* Shard::Lookup(int ks, const KeyRef& key) {
   auto& table = tables_[ks];
   auto it = table.find(key);
-  if (it == table.end()) it = table.emplace(std::string(key.bytes), KeyStatePtr(KeyState::Create(layouts_[ks]))).first;
+  if (it == table.end())
+    it = table.emplace(std::string(key.bytes), KeyStatePtr(KeyState::Create(layouts_[ks]))).first;
   return it->second.get();
 }
 
@@ -166,7 +178,8 @@ void Shard::ApplyRow(const Row& r, KeyState* const* states) {
     const bool in_order = r.flags[k] & kKeyInOrder;
     if (in_order) st->newest = r.time_us;
     for (size_t g = 0; g < ks.groups.size(); ++g) {
-      ApplyGroup(ks.groups[g], st->group(g), r.time_us, r.seq, r.fields, in_order, st->newest, r.out);
+      ApplyGroup(ks.groups[g], st->group(g), r.time_us, r.seq, r.fields, in_order, st->newest,
+                 r.out);
     }
   }
 }
@@ -176,8 +189,12 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
   for (const ColumnDef& c : g.columns) {
     const core::Value& v = fields[c.field];
     switch (c.kind) {
-      case ColumnDef::Kind::kNumber: slots_[c.slot].d = v.AsDouble(); break;
-      case ColumnDef::Kind::kPresence: slots_[c.slot].d = v.is_null() ? kNull : 1.0; break;
+      case ColumnDef::Kind::kNumber:
+        slots_[c.slot].d = v.AsDouble();
+        break;
+      case ColumnDef::Kind::kPresence:
+        slots_[c.slot].d = v.is_null() ? kNull : 1.0;
+        break;
       case ColumnDef::Kind::kToken: {
         Token t = v.kind == core::Value::Kind::kString ? StringToken(v.s)
                   : v.kind == core::Value::Kind::kInt  ? IntToken(v.i)
@@ -187,7 +204,8 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
       }
     }
   }
-  for (size_t d = 0; d < g.distinct.size(); ++d) tokens_[d] = ColumnToken(g.distinct[d], slots_.data());
+  for (size_t d = 0; d < g.distinct.size(); ++d)
+    tokens_[d] = ColumnToken(g.distinct[d], slots_.data());
   g.ops.Lift(time_us, seq, slots_.data(), lift_.data());
   EventIn in{time_us, seq, slots_.data(), tokens_.data(), lift_.data(), in_order, newest};
   WindowOut out{excl_.data(), distinct_count_.data(), distinct_has_.get()};
@@ -209,7 +227,9 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
 
 void Shard::Sweep(int64_t stream_time) {
   for (auto& table : tables_) {
-    absl::erase_if(table, [&](const auto& kv) { return Evictable(kv.second->newest, stream_time, cf_.ttl_us); });
+    absl::erase_if(table, [&](const auto& kv) {
+      return Evictable(kv.second->newest, stream_time, cf_.ttl_us);
+    });
   }
 }
 

@@ -35,11 +35,14 @@ class TimeWindow final : public WindowState {
 
  private:
   const Token* TokensAt(int64_t i, Token* buf) const {
-    for (size_t d = 0; d < g_.distinct.size(); ++d) buf[d] = ColumnToken(g_.distinct[d], store_.slots(i));
+    for (size_t d = 0; d < g_.distinct.size(); ++d)
+      buf[d] = ColumnToken(g_.distinct[d], store_.slots(i));
     return buf;
   }
 
-  void PartialAt(int64_t i, double* p) const { g_.ops.Lift(store_.time(i), store_.seq(i), store_.slots(i), p); }
+  void PartialAt(int64_t i, double* p) const {
+    g_.ops.Lift(store_.time(i), store_.seq(i), store_.slots(i), p);
+  }
 
   void ApplyInOrder(const EventIn& e, Scratch* s, WindowOut* out) {
     cutoff_ = e.time - g_.window_us;

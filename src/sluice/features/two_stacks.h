@@ -52,7 +52,7 @@ class TwoStacks {
       for (int i = 0; i < w; ++i) out[i] = back_[i];
       return;
     }
-    const double* s = &suffix_[(front_pos_) * w];
+    const double* s = &suffix_[(front_pos_)*w];
     for (int i = 0; i < w; ++i) out[i] = s[i];
     ops_->Combine(out, back_.data());
   }

@@ -12,8 +12,13 @@ namespace {
 class UnboundedWindow final : public WindowState {
  public:
   UnboundedWindow(const GroupDef& g, int64_t lateness_us)
-      : g_(g), lateness_(lateness_us), store_(g.num_slots), total_(g.ops.width()), base_(g.ops.width()),
-        total_sets_(g.distinct.size()), base_sets_(lateness_us > 0 ? g.distinct.size() : 0) {
+      : g_(g),
+        lateness_(lateness_us),
+        store_(g.num_slots),
+        total_(g.ops.width()),
+        base_(g.ops.width()),
+        total_sets_(g.distinct.size()),
+        base_sets_(lateness_us > 0 ? g.distinct.size() : 0) {
     g.ops.Identity(total_.data());
     g.ops.Identity(base_.data());
   }
@@ -49,7 +54,9 @@ class UnboundedWindow final : public WindowState {
   void Prefetch() const override { __builtin_prefetch(total_.data()); }
 
   size_t EventBytes() const override { return store_.MemoryBytes(); }
-  size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes() + 2 * total_.size() * 8; }
+  size_t MemoryBytes() const override {
+    return sizeof(*this) + store_.MemoryBytes() + 2 * total_.size() * 8;
+  }
 
  private:
   // base ∪ the kept events with time <= t.

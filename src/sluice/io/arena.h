@@ -1,6 +1,7 @@
 #pragma once
 // A bump allocator for decoded strings: views handed out stay valid until Reset(). Blocks are
-// reused across resets, so steady-state decoding allocates nothing. Not thread-safe: one per thread.
+// reused across resets, so steady-state decoding allocates nothing. Not thread-safe: one per
+// thread.
 #include <cstring>
 #include <memory>
 #include <string_view>

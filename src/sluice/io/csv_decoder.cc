@@ -20,13 +20,18 @@ class CsvDecoder final : public Decoder {
 
   core::Status SetHeader(std::string_view header) override {
     DecodeError err;
-    if (!Split(header, &arena_, &err)) return core::Status::InvalidArgument("CSV header: " + err.detail);
+    if (!Split(header, &arena_, &err))
+      return core::Status::InvalidArgument("CSV header: " + err.detail);
     columns_.clear();
     for (std::string_view name : cells_) {
       int idx = schema_.Find(name);
-      if (idx < 0 && reject_unknown_) return core::Status::InvalidArgument("CSV header: unknown column '" + std::string(name) + "'");
+      if (idx < 0 && reject_unknown_)
+        return core::Status::InvalidArgument("CSV header: unknown column '" + std::string(name) +
+                                             "'");
       for (int c : columns_) {
-        if (idx >= 0 && c == idx) return core::Status::InvalidArgument("CSV header: column '" + std::string(name) + "' twice");
+        if (idx >= 0 && c == idx)
+          return core::Status::InvalidArgument("CSV header: column '" + std::string(name) +
+                                               "' twice");
       }
       columns_.push_back(idx);
     }
@@ -43,8 +48,9 @@ class CsvDecoder final : public Decoder {
               DecodeError* err) override {
     if (!Split(record, arena, err)) return false;
     if (cells_.size() != columns_.size()) {
-      return Fail(err, Reason::kParseError, "expected " + std::to_string(columns_.size()) + " columns, got " +
-                                                std::to_string(cells_.size()));
+      return Fail(err, Reason::kParseError,
+                  "expected " + std::to_string(columns_.size()) + " columns, got " +
+                      std::to_string(cells_.size()));
     }
     for (size_t i = 0; i < schema_.size(); ++i) values[i] = Value::Null();
     DecodeError field_err;  // reported after the event time: bad_time is the better reason
@@ -53,7 +59,8 @@ class CsvDecoder final : public Decoder {
       if (idx < 0 || cells_[c].empty()) continue;
       const bool is_time = idx == schema_.time_index();
       if (!is_time && field_err.reason != Reason::kNone) continue;
-      if (!Convert(cells_[c], idx, &values[idx], is_time ? err : &field_err) && is_time) return false;
+      if (!Convert(cells_[c], idx, &values[idx], is_time ? err : &field_err) && is_time)
+        return false;
     }
     if (!TimeFromValue(values[schema_.time_index()], schema_.time_unit(), time, err)) {
       err->detail = "column '" + schema_.field(schema_.time_index()).name + "': " + err->detail;
@@ -96,12 +103,14 @@ class CsvDecoder final : public Decoder {
         std::string_view inner = rec.substr(i + 1, j - i - 1);
         cells_.push_back(escaped ? Unescape(inner, arena) : inner);
         i = j + 1;
-        if (i < rec.size() && rec[i] != delim_) return Fail(err, Reason::kParseError, "text after a closing quote");
+        if (i < rec.size() && rec[i] != delim_)
+          return Fail(err, Reason::kParseError, "text after a closing quote");
       } else {
         size_t j = rec.find(delim_, i);
         if (j == std::string_view::npos) j = rec.size();
         std::string_view cell = rec.substr(i, j - i);
-        if (cell.find('"') != std::string_view::npos) return Fail(err, Reason::kParseError, "quote inside an unquoted field");
+        if (cell.find('"') != std::string_view::npos)
+          return Fail(err, Reason::kParseError, "quote inside an unquoted field");
         cells_.push_back(cell);
         i = j;
       }
@@ -138,31 +147,42 @@ class CsvDecoder final : public Decoder {
       if (!is_time) return Bad(f, cell, err);
     }
     switch (is_time ? FieldType::kDouble : f.type) {
-      case FieldType::kString: *out = Value::String(cell); return true;
+      case FieldType::kString:
+        *out = Value::String(cell);
+        return true;
       case FieldType::kDouble: {
         double d;
         auto [p, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), d);
         if (ec != std::errc() || p != cell.data() + cell.size() || !std::isfinite(d)) {
-          if (is_time) return Fail(err, Reason::kBadTime, "column '" + f.name + "': not a number: '" + Clip(cell) + "'");
+          if (is_time)
+            return Fail(err, Reason::kBadTime,
+                        "column '" + f.name + "': not a number: '" + Clip(cell) + "'");
           return Bad(f, cell, err);
         }
         *out = Value::Double(d);
         return true;
       }
       case FieldType::kBool:
-        if (cell == "true" || cell == "1") *out = Value::Bool(true);
-        else if (cell == "false" || cell == "0") *out = Value::Bool(false);
-        else return Bad(f, cell, err);
+        if (cell == "true" || cell == "1")
+          *out = Value::Bool(true);
+        else if (cell == "false" || cell == "0")
+          *out = Value::Bool(false);
+        else
+          return Bad(f, cell, err);
         return true;
-      default: return Bad(f, cell, err);
+      default:
+        return Bad(f, cell, err);
     }
   }
 
-  static std::string Clip(std::string_view s) { return std::string(s.substr(0, 64)) + (s.size() > 64 ? "..." : ""); }
+  static std::string Clip(std::string_view s) {
+    return std::string(s.substr(0, 64)) + (s.size() > 64 ? "..." : "");
+  }
 
   bool Bad(const core::FieldDef& f, std::string_view cell, DecodeError* err) const {
-    return Fail(err, Reason::kSchema, "column '" + f.name + "' should be " + core::FieldTypeName(f.type) +
-                                          ", got '" + Clip(cell) + "'");
+    return Fail(err, Reason::kSchema,
+                "column '" + f.name + "' should be " + core::FieldTypeName(f.type) + ", got '" +
+                    Clip(cell) + "'");
   }
 
   const core::Schema& schema_;
@@ -175,7 +195,8 @@ class CsvDecoder final : public Decoder {
 
 }  // namespace
 
-std::unique_ptr<Decoder> MakeCsvDecoder(const core::Schema& schema, char delimiter, bool reject_unknown_fields) {
+std::unique_ptr<Decoder> MakeCsvDecoder(const core::Schema& schema, char delimiter,
+                                        bool reject_unknown_fields) {
   return std::make_unique<CsvDecoder>(schema, delimiter, reject_unknown_fields);
 }
 

@@ -34,10 +34,12 @@ class Decoder {
 };
 
 std::unique_ptr<Decoder> MakeJsonlDecoder(const core::Schema& schema, bool reject_unknown_fields);
-std::unique_ptr<Decoder> MakeCsvDecoder(const core::Schema& schema, char delimiter, bool reject_unknown_fields);
+std::unique_ptr<Decoder> MakeCsvDecoder(const core::Schema& schema, char delimiter,
+                                        bool reject_unknown_fields);
 std::unique_ptr<Decoder> MakeDecoder(const spec::Pipeline& p);
 
 // Converts the raw event-time value to an EventTime per unit; shared by both decoders.
-bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out, DecodeError* err);
+bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out,
+                   DecodeError* err);
 
 }  // namespace sluice::io

@@ -8,8 +8,10 @@ namespace sluice::io {
 namespace {
 
 core::Schema TestSchema(core::TimeUnit unit = core::TimeUnit::kMillis) {
-  return core::Schema({{"id", core::FieldType::kString}, {"amount", core::FieldType::kDouble},
-                       {"n", core::FieldType::kInt}, {"ok", core::FieldType::kBool}},
+  return core::Schema({{"id", core::FieldType::kString},
+                       {"amount", core::FieldType::kDouble},
+                       {"n", core::FieldType::kInt},
+                       {"ok", core::FieldType::kBool}},
                       "ts", unit);
 }
 
@@ -32,7 +34,8 @@ Decoded DecodeOne(Decoder* d, const core::Schema& s, std::string text) {
 TEST(JsonlDecoder, Types) {
   auto s = TestSchema();
   auto d = MakeJsonlDecoder(s, false);
-  auto r = DecodeOne(d.get(), s, R"({"id":"a\"b","amount":2,"n":7,"ok":true,"ts":1700000000123,"extra":[1]})");
+  auto r = DecodeOne(d.get(), s,
+                     R"({"id":"a\"b","amount":2,"n":7,"ok":true,"ts":1700000000123,"extra":[1]})");
   ASSERT_TRUE(r.ok) << r.err.detail;
   EXPECT_EQ(r.values[0].s, "a\"b");
   EXPECT_EQ(r.values[1].d, 2.0);
@@ -48,12 +51,17 @@ TEST(JsonlDecoder, Types) {
 TEST(JsonlDecoder, BadRecordsGetReasons) {
   auto s = TestSchema();
   auto d = MakeJsonlDecoder(s, false);
-  struct Case { const char* text; core::Reason reason; const char* detail; };
+  struct Case {
+    const char* text;
+    core::Reason reason;
+    const char* detail;
+  };
   const Case cases[] = {
       {R"({"id":"a","ts":1)", core::Reason::kParseError, "invalid JSON"},
       {R"({"amount":NaN,"ts":1})", core::Reason::kParseError, "invalid JSON"},
       {R"([1,2])", core::Reason::kSchema, "not a JSON object"},
-      {R"({"amount":"12","ts":1})", core::Reason::kSchema, "field 'amount' should be double, got a string"},
+      {R"({"amount":"12","ts":1})", core::Reason::kSchema,
+       "field 'amount' should be double, got a string"},
       {R"({"n":1.5,"ts":1})", core::Reason::kSchema, "field 'n' should be int"},
       {R"({"ok":1,"ts":1})", core::Reason::kSchema, "field 'ok' should be bool"},
       {R"({"id":{},"ts":1})", core::Reason::kSchema, "got an object"},
@@ -122,8 +130,10 @@ TEST(DeadLetter, JsonKeepsExactBytes) {
   dl.record = std::string_view("a\"\xff\n", 4);
   std::string out;
   AppendDeadLetterJson(dl, &out);
-  EXPECT_EQ(out, "{\"reason\":\"parse_error\",\"detail\":\"bad\",\"source\":\"e.jsonl:12\",\"record\":\"a\\\"\xEF\xBF\xBD\\n\","
-                 "\"record_base64\":\"YSL/Cg==\"}\n");
+  EXPECT_EQ(out,
+            "{\"reason\":\"parse_error\",\"detail\":\"bad\",\"source\":\"e.jsonl:12\",\"record\":"
+            "\"a\\\"\xEF\xBF\xBD\\n\","
+            "\"record_base64\":\"YSL/Cg==\"}\n");
 }
 
 }  // namespace

@@ -43,8 +43,10 @@ Status FileWriter::Close(bool sync) {
   if (closed_) return Status::Ok();
   closed_ = true;
   Status s = Flush();
-  if (s.ok() && sync && ::fsync(fd_) != 0) s = Status::IoError("fsync " + path_ + ": " + std::strerror(errno));
-  if (owns_ && ::close(fd_) != 0 && s.ok()) s = Status::IoError("close " + path_ + ": " + std::strerror(errno));
+  if (s.ok() && sync && ::fsync(fd_) != 0)
+    s = Status::IoError("fsync " + path_ + ": " + std::strerror(errno));
+  if (owns_ && ::close(fd_) != 0 && s.ok())
+    s = Status::IoError("close " + path_ + ": " + std::strerror(errno));
   return s;
 }
 

@@ -22,7 +22,9 @@ class JsonlDecoder final : public Decoder {
               DecodeError* err) override {
     simdjson::dom::element doc;
     auto error = parser_.parse(record.data(), record.size(), false).get(doc);
-    if (error) return Fail(err, Reason::kParseError, std::string("invalid JSON: ") + simdjson::error_message(error));
+    if (error)
+      return Fail(err, Reason::kParseError,
+                  std::string("invalid JSON: ") + simdjson::error_message(error));
     simdjson::dom::object obj;
     if (doc.get_object().get(obj)) return Fail(err, Reason::kSchema, "record is not a JSON object");
     for (size_t i = 0; i < schema_.size(); ++i) {
@@ -35,7 +37,8 @@ class JsonlDecoder final : public Decoder {
       int idx = schema_.Find(field.key);
       if (field_err.reason != Reason::kNone && idx != schema_.time_index()) continue;
       if (idx < 0) {
-        if (reject_unknown_) Fail(&field_err, Reason::kSchema, "unknown field '" + std::string(field.key) + "'");
+        if (reject_unknown_)
+          Fail(&field_err, Reason::kSchema, "unknown field '" + std::string(field.key) + "'");
         continue;
       }
       if (seen_[idx]) {
@@ -71,10 +74,12 @@ class JsonlDecoder final : public Decoder {
 
   bool WrongType(int idx, const char* got, DecodeError* err) const {
     const core::FieldDef& f = schema_.field(idx);
-    return Fail(err, Reason::kSchema, "field '" + f.name + "' should be " + core::FieldTypeName(f.type) + ", got " + got);
+    return Fail(err, Reason::kSchema,
+                "field '" + f.name + "' should be " + core::FieldTypeName(f.type) + ", got " + got);
   }
 
-  bool Convert(simdjson::dom::element v, int idx, Value* out, StringArena* arena, DecodeError* err) {
+  bool Convert(simdjson::dom::element v, int idx, Value* out, StringArena* arena,
+               DecodeError* err) {
     using simdjson::dom::element_type;
     const element_type t = v.type();
     if (t == element_type::NULL_VALUE) return true;
@@ -94,8 +99,11 @@ class JsonlDecoder final : public Decoder {
           *out = Value::Int(v.get_int64().value_unsafe());
           return true;
         }
-        return WrongType(idx, t == element_type::DOUBLE ? "a fractional number"
-                              : t == element_type::UINT64 ? "an integer beyond int64" : TypeName(t), err);
+        return WrongType(idx,
+                         t == element_type::DOUBLE   ? "a fractional number"
+                         : t == element_type::UINT64 ? "an integer beyond int64"
+                                                     : TypeName(t),
+                         err);
       case FieldType::kBool:
         if (t != element_type::BOOL) return WrongType(idx, TypeName(t), err);
         *out = Value::Bool(v.get_bool().value_unsafe());
@@ -107,28 +115,45 @@ class JsonlDecoder final : public Decoder {
   bool ConvertTime(simdjson::dom::element v, Value* out, StringArena* arena, DecodeError* err) {
     using simdjson::dom::element_type;
     switch (v.type()) {
-      case element_type::NULL_VALUE: return true;  // reported as missing
-      case element_type::INT64: *out = Value::Int(v.get_int64().value_unsafe()); return true;
-      case element_type::UINT64: *out = Value::Double(static_cast<double>(v.get_uint64().value_unsafe())); return true;
-      case element_type::DOUBLE: *out = Value::Double(v.get_double().value_unsafe()); return true;
-      case element_type::STRING: *out = Value::String(arena->Copy(v.get_string().value_unsafe())); return true;
+      case element_type::NULL_VALUE:
+        return true;  // reported as missing
+      case element_type::INT64:
+        *out = Value::Int(v.get_int64().value_unsafe());
+        return true;
+      case element_type::UINT64:
+        *out = Value::Double(static_cast<double>(v.get_uint64().value_unsafe()));
+        return true;
+      case element_type::DOUBLE:
+        *out = Value::Double(v.get_double().value_unsafe());
+        return true;
+      case element_type::STRING:
+        *out = Value::String(arena->Copy(v.get_string().value_unsafe()));
+        return true;
       default:
-        return Fail(err, Reason::kBadTime, "event time field '" + schema_.field(schema_.time_index()).name +
-                                               "' is " + TypeName(v.type()));
+        return Fail(err, Reason::kBadTime,
+                    "event time field '" + schema_.field(schema_.time_index()).name + "' is " +
+                        TypeName(v.type()));
     }
   }
 
   static const char* TypeName(simdjson::dom::element_type t) {
     using simdjson::dom::element_type;
     switch (t) {
-      case element_type::ARRAY: return "an array";
-      case element_type::OBJECT: return "an object";
+      case element_type::ARRAY:
+        return "an array";
+      case element_type::OBJECT:
+        return "an object";
       case element_type::INT64:
-      case element_type::UINT64: return "an integer";
-      case element_type::DOUBLE: return "a number";
-      case element_type::STRING: return "a string";
-      case element_type::BOOL: return "a boolean";
-      case element_type::NULL_VALUE: return "null";
+      case element_type::UINT64:
+        return "an integer";
+      case element_type::DOUBLE:
+        return "a number";
+      case element_type::STRING:
+        return "a string";
+      case element_type::BOOL:
+        return "a boolean";
+      case element_type::NULL_VALUE:
+        return "null";
     }
     return "?";
   }
@@ -145,7 +170,8 @@ std::unique_ptr<Decoder> MakeJsonlDecoder(const core::Schema& schema, bool rejec
   return std::make_unique<JsonlDecoder>(schema, reject_unknown_fields);
 }
 
-bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out, DecodeError* err) {
+bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out,
+                   DecodeError* err) {
   const bool iso = unit == core::TimeUnit::kIso8601;
   if (v.kind == Value::Kind::kNull) {
     err->reason = Reason::kSchema;
@@ -167,7 +193,7 @@ bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* o
       return true;
     }
   }
-  core::Result<core::EventTime> t = iso ? core::ParseIso8601(v.s)
+  core::Result<core::EventTime> t = iso                           ? core::ParseIso8601(v.s)
                                     : v.kind == Value::Kind::kInt ? core::TimeFromInteger(v.i, unit)
                                                                   : core::TimeFromNumber(v.d, unit);
   if (t.ok()) {

@@ -58,7 +58,8 @@ int64_t RecordReader::FindEnd(size_t start, int64_t* newlines) const {
   bool quoted = false;
   for (size_t i = start; i < size; ++i) {
     char c = base[i];
-    if (c == '"') quoted = !quoted;
+    if (c == '"')
+      quoted = !quoted;
     else if (c == '\n') {
       if (!quoted) return static_cast<int64_t>(i - start);
       ++*newlines;

@@ -13,23 +13,25 @@
 namespace sluice::io {
 
 struct Record {
-  uint64_t offset = 0;   // into Chunk::data
+  uint64_t offset = 0;  // into Chunk::data
   uint64_t length = 0;
-  int64_t line = 0;      // 1-based line where the record starts
-  bool oversize = false; // longer than the reader's limit
-  bool truncated = false; // longer than kHardCap: only the first kHardCap bytes are kept
+  int64_t line = 0;        // 1-based line where the record starts
+  bool oversize = false;   // longer than the reader's limit
+  bool truncated = false;  // longer than kHardCap: only the first kHardCap bytes are kept
 };
 
 struct Chunk {
-  std::string data;      // records' bytes, followed by at least kPadding spare bytes of capacity
+  std::string data;  // records' bytes, followed by at least kPadding spare bytes of capacity
   std::vector<Record> records;
-  std::string_view Text(const Record& r) const { return std::string_view(data).substr(r.offset, r.length); }
+  std::string_view Text(const Record& r) const {
+    return std::string_view(data).substr(r.offset, r.length);
+  }
 };
 
 class RecordReader {
  public:
   enum class Framing { kLines, kCsv };
-  static constexpr size_t kPadding = 64;  // what simdjson needs after a document
+  static constexpr size_t kPadding = 64;        // what simdjson needs after a document
   static constexpr size_t kHardCap = 64 << 20;  // a record is never buffered beyond this
 
   // `fd` is owned when `owns_fd`. max_record_bytes marks longer records as oversize.
@@ -54,7 +56,7 @@ class RecordReader {
   bool owns_fd_;
   Framing framing_;
   int64_t max_record_bytes_;
-  std::string pending_;   // bytes read but not yet returned
+  std::string pending_;  // bytes read but not yet returned
   size_t pending_pos_ = 0;
   bool eof_ = false;
   bool at_start_ = true;

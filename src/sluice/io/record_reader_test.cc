@@ -9,7 +9,8 @@
 namespace sluice::io {
 namespace {
 
-std::vector<std::pair<std::string, int64_t>> ReadAll(const std::string& bytes, RecordReader::Framing f,
+std::vector<std::pair<std::string, int64_t>> ReadAll(const std::string& bytes,
+                                                     RecordReader::Framing f,
                                                      int64_t max_bytes = 1 << 20, size_t chunk = 7,
                                                      std::vector<bool>* oversize = nullptr) {
   char path[] = "/tmp/sluice_rr_XXXXXX";
@@ -34,7 +35,8 @@ std::vector<std::pair<std::string, int64_t>> ReadAll(const std::string& bytes, R
 }
 
 TEST(RecordReader, LinesWithCrlfBomAndBlankLines) {
-  auto recs = ReadAll("\xEF\xBB\xBF{\"a\":1}\r\n\n{\"a\":2}\n\r\n{\"a\":3}", RecordReader::Framing::kLines);
+  auto recs =
+      ReadAll("\xEF\xBB\xBF{\"a\":1}\r\n\n{\"a\":2}\n\r\n{\"a\":3}", RecordReader::Framing::kLines);
   ASSERT_EQ(recs.size(), 3u);
   EXPECT_EQ(recs[0].first, "{\"a\":1}");
   EXPECT_EQ(recs[0].second, 1);
@@ -61,7 +63,8 @@ TEST(RecordReader, CsvQuotedNewlines) {
 TEST(RecordReader, OversizeFlagged) {
   std::string big(5000, 'x');
   std::vector<bool> over;
-  auto recs = ReadAll("short\n" + big + "\nafter\n", RecordReader::Framing::kLines, 1000, 1 << 20, &over);
+  auto recs =
+      ReadAll("short\n" + big + "\nafter\n", RecordReader::Framing::kLines, 1000, 1 << 20, &over);
   ASSERT_EQ(recs.size(), 3u);
   EXPECT_FALSE(over[0]);
   EXPECT_TRUE(over[1]);

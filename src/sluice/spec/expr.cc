@@ -25,10 +25,13 @@ Result<std::vector<Token>> Lex(std::string_view s) {
     int col = static_cast<int>(i) + 1;
     if (std::isspace(static_cast<unsigned char>(c))) {
       ++i;
-    } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+    } else if (std::isdigit(static_cast<unsigned char>(c)) ||
+               (c == '.' && i + 1 < s.size() &&
+                std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       double v = 0;
       auto [p, ec] = std::from_chars(s.data() + i, s.data() + s.size(), v);
-      if (ec != std::errc()) return Status::InvalidArgument("column " + std::to_string(col) + ": bad number");
+      if (ec != std::errc())
+        return Status::InvalidArgument("column " + std::to_string(col) + ": bad number");
       size_t n = p - (s.data() + i);
       out.push_back({Token::Kind::kNumber, std::string(s.substr(i, n)), v, col});
       i += n;
@@ -44,7 +47,8 @@ Result<std::vector<Token>> Lex(std::string_view s) {
         if (s.substr(i, 2) == t) op = t;
       }
       if (op.size() == 1 && std::string_view("+-*/%<>!(),").find(c) == std::string_view::npos) {
-        return Status::InvalidArgument("column " + std::to_string(col) + ": unexpected character '" + op + "'");
+        return Status::InvalidArgument("column " + std::to_string(col) +
+                                       ": unexpected character '" + op + "'");
       }
       out.push_back({Token::Kind::kOp, op, 0, col});
       i += op.size();
@@ -132,17 +136,20 @@ class Parser {
         break;
       }
     }
-    if (!(Peek().kind == Token::Kind::kOp && Peek().text == ")")) return Fail("expected ',' or ')'");
+    if (!(Peek().kind == Token::Kind::kOp && Peek().text == ")"))
+      return Fail("expected ',' or ')'");
     ++pos_;
     int lo, hi;
     if (!FunctionArity(fn.name, &lo, &hi)) {
-      return Status::InvalidArgument("column " + std::to_string(fn.column) + ": unknown function '" + fn.name + "'");
+      return Status::InvalidArgument("column " + std::to_string(fn.column) +
+                                     ": unknown function '" + fn.name + "'");
     }
     int n = static_cast<int>(fn.args.size());
     if (n < lo || (hi >= 0 && n > hi)) {
-      return Status::InvalidArgument("column " + std::to_string(fn.column) + ": " + fn.name + "() takes " +
-                                     (lo == hi ? std::to_string(lo) : std::to_string(lo) + " or more") +
-                                     " arguments, got " + std::to_string(n));
+      return Status::InvalidArgument(
+          "column " + std::to_string(fn.column) + ": " + fn.name + "() takes " +
+          (lo == hi ? std::to_string(lo) : std::to_string(lo) + " or more") + " arguments, got " +
+          std::to_string(n));
     }
     return fn;
   }
@@ -183,12 +190,14 @@ class Parser {
 }  // namespace
 
 bool FunctionArity(const std::string& name, int* lo, int* hi) {
-  struct F { const char* name; int lo, hi; };
-  static const F kFns[] = {
-      {"if", 3, 3},   {"coalesce", 1, -1}, {"is_null", 1, 1}, {"abs", 1, 1},   {"log", 1, 1},
-      {"log1p", 1, 1}, {"exp", 1, 1},      {"sqrt", 1, 1},    {"pow", 2, 2},   {"min", 1, -1},
-      {"max", 1, -1}, {"clamp", 3, 3},     {"hour", 1, 1},    {"dayofweek", 1, 1},
-      {"haversine", 4, 4}};
+  struct F {
+    const char* name;
+    int lo, hi;
+  };
+  static const F kFns[] = {{"if", 3, 3},   {"coalesce", 1, -1}, {"is_null", 1, 1},  {"abs", 1, 1},
+                           {"log", 1, 1},  {"log1p", 1, 1},     {"exp", 1, 1},      {"sqrt", 1, 1},
+                           {"pow", 2, 2},  {"min", 1, -1},      {"max", 1, -1},     {"clamp", 3, 3},
+                           {"hour", 1, 1}, {"dayofweek", 1, 1}, {"haversine", 4, 4}};
   for (const F& f : kFns) {
     if (name == f.name) {
       *lo = f.lo;

@@ -15,7 +15,7 @@ struct ExprNode {
   double number = 0;
   std::string name;  // identifier, operator ("+", "&&", "!", "neg") or function name
   std::vector<ExprNode> args;
-  int column = 0;    // 1-based, for messages
+  int column = 0;  // 1-based, for messages
 };
 
 // Parses `text`; errors say the column and what was expected.

@@ -11,7 +11,8 @@ std::string Show(const ExprNode& n) {
       std::string s = std::to_string(n.number);
       return s.substr(0, s.find('.'));
     }
-    case ExprNode::Kind::kIdent: return n.name;
+    case ExprNode::Kind::kIdent:
+      return n.name;
     default: {
       std::string s = "(" + n.name;
       for (const auto& a : n.args) s += " " + Show(a);
@@ -26,12 +27,14 @@ TEST(Expr, Precedence) {
   EXPECT_EQ(Show(*ParseExpr("-a - -b")), "(- (neg a) (neg b))");
   EXPECT_EQ(Show(*ParseExpr("!(a > 1)")), "(! (> a 1))");
   EXPECT_EQ(Show(*ParseExpr("10 - 4 - 3")), "(- (- 10 4) 3)");
-  EXPECT_EQ(Show(*ParseExpr("if(a, max(b, c, 2), coalesce(d))")), "(if a (max b c 2) (coalesce d))");
+  EXPECT_EQ(Show(*ParseExpr("if(a, max(b, c, 2), coalesce(d))")),
+            "(if a (max b c 2) (coalesce d))");
 }
 
 TEST(Expr, Errors) {
   EXPECT_NE(ParseExpr("1 +").status().message().find("ends too early"), std::string::npos);
-  EXPECT_NE(ParseExpr("foo(1)").status().message().find("unknown function 'foo'"), std::string::npos);
+  EXPECT_NE(ParseExpr("foo(1)").status().message().find("unknown function 'foo'"),
+            std::string::npos);
   EXPECT_NE(ParseExpr("pow(1)").status().message().find("takes 2 arguments"), std::string::npos);
   EXPECT_NE(ParseExpr("a $ b").status().message().find("column 3"), std::string::npos);
   EXPECT_FALSE(ParseExpr("(a").ok());

@@ -15,7 +15,9 @@ namespace {
 
 bool IsIdentifier(const std::string& s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 bool AggFromName(const std::string& s, AggKind* k) {
@@ -28,8 +30,8 @@ bool AggFromName(const std::string& s, AggKind* k) {
   return false;
 }
 
-Status ParseKey(const YamlReader& r, const YAML::Node& n, const std::string& path, const Pipeline& p,
-                FeatureSpec* f) {
+Status ParseKey(const YamlReader& r, const YAML::Node& n, const std::string& path,
+                const Pipeline& p, FeatureSpec* f) {
   if (n.IsScalar()) {
     f->key.push_back(n.Scalar());
   } else if (n.IsSequence() && n.size() > 0) {
@@ -42,13 +44,16 @@ Status ParseKey(const YamlReader& r, const YAML::Node& n, const std::string& pat
   }
   for (const auto& k : f->key) {
     if (p.schema.Find(k) < 0) return r.Error(n, path, "no field named '" + k + "' in fields");
-    if (std::count(f->key.begin(), f->key.end(), k) > 1) return r.Error(n, path, "field '" + k + "' repeated");
+    if (std::count(f->key.begin(), f->key.end(), k) > 1)
+      return r.Error(n, path, "field '" + k + "' repeated");
   }
   return Status::Ok();
 }
 
-Status ParseWindowKeys(const YamlReader& r, const YAML::Node& n, const std::string& path, FeatureSpec* f) {
-  if (n["window"] && n["rows"]) return r.Error(n["rows"], path + ".rows", "give either window or rows, not both");
+Status ParseWindowKeys(const YamlReader& r, const YAML::Node& n, const std::string& path,
+                       FeatureSpec* f) {
+  if (n["window"] && n["rows"])
+    return r.Error(n["rows"], path + ".rows", "give either window or rows, not both");
   if (n["window"]) {
     auto w = r.Dur(n["window"], path + ".window");
     if (!w.ok()) return w.status();
@@ -65,10 +70,12 @@ Status ParseWindowKeys(const YamlReader& r, const YAML::Node& n, const std::stri
     if (!res.ok()) return res.status();
     if (!f->window) return r.Error(n["resolution"], path + ".resolution", "needs a window");
     if (res->micros() <= 0 || f->window->micros() % res->micros() != 0) {
-      return r.Error(n["resolution"], path + ".resolution", "must be positive and divide the window");
+      return r.Error(n["resolution"], path + ".resolution",
+                     "must be positive and divide the window");
     }
     if (f->window->micros() / res->micros() > 100000) {
-      return r.Error(n["resolution"], path + ".resolution", "window/resolution must be at most 100000 buckets");
+      return r.Error(n["resolution"], path + ".resolution",
+                     "window/resolution must be at most 100000 buckets");
     }
     f->resolution = *res;
   }
@@ -86,8 +93,8 @@ Status ParseWindowKeys(const YamlReader& r, const YAML::Node& n, const std::stri
   return Status::Ok();
 }
 
-Status CheckAggRules(const YamlReader& r, const YAML::Node& n, const std::string& path, const Pipeline& p,
-                     const FeatureSpec& f) {
+Status CheckAggRules(const YamlReader& r, const YAML::Node& n, const std::string& path,
+                     const Pipeline& p, const FeatureSpec& f) {
   const char* agg = AggName(f.agg);
   if (f.agg == AggKind::kTimeSinceLast) {
     for (const char* k : {"of", "window", "rows", "resolution", "exclude_current", "half_life"}) {
@@ -95,30 +102,37 @@ Status CheckAggRules(const YamlReader& r, const YAML::Node& n, const std::string
     }
     return Status::Ok();
   }
-  if (f.agg == AggKind::kEwma && !f.half_life) return r.Error(n, path + ".half_life", "ewma needs half_life");
-  if (f.agg != AggKind::kEwma && f.half_life) return r.Error(n["half_life"], path + ".half_life", "only ewma takes half_life");
+  if (f.agg == AggKind::kEwma && !f.half_life)
+    return r.Error(n, path + ".half_life", "ewma needs half_life");
+  if (f.agg != AggKind::kEwma && f.half_life)
+    return r.Error(n["half_life"], path + ".half_life", "only ewma takes half_life");
   if (f.of.empty()) {
-    if (f.agg != AggKind::kCount) return r.Error(n, path + ".of", std::string(agg) + " needs 'of: <field>'");
+    if (f.agg != AggKind::kCount)
+      return r.Error(n, path + ".of", std::string(agg) + " needs 'of: <field>'");
     return Status::Ok();
   }
   int idx = p.schema.Find(f.of);
   if (idx < 0) return r.Error(n["of"], path + ".of", "no field named '" + f.of + "' in fields");
   bool numeric_needed = f.agg != AggKind::kCount && f.agg != AggKind::kCountDistinct;
   if (numeric_needed && !core::IsNumeric(p.schema.field(idx).type)) {
-    return r.Error(n["of"], path + ".of", std::string(agg) + " needs a numeric field; '" + f.of + "' is " +
-                                             core::FieldTypeName(p.schema.field(idx).type));
+    return r.Error(n["of"], path + ".of",
+                   std::string(agg) + " needs a numeric field; '" + f.of + "' is " +
+                       core::FieldTypeName(p.schema.field(idx).type));
   }
   return Status::Ok();
 }
 
-Status ParseAggFeature(const YamlReader& r, const YAML::Node& n, const std::string& path, const Pipeline& p,
-                       FeatureSpec* f) {
-  SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"name", "agg", "of", "key", "window", "rows", "resolution",
-                                              "exclude_current", "half_life"}));
+Status ParseAggFeature(const YamlReader& r, const YAML::Node& n, const std::string& path,
+                       const Pipeline& p, FeatureSpec* f) {
+  SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path,
+                                    {"name", "agg", "of", "key", "window", "rows", "resolution",
+                                     "exclude_current", "half_life"}));
   std::string agg = n["agg"].IsScalar() ? n["agg"].Scalar() : "";
   if (!AggFromName(agg, &f->agg)) {
-    return r.Error(n["agg"], path + ".agg", "unknown aggregation '" + agg + "' (count, sum, mean, min, max, var, "
-                   "stddev, count_distinct, first, last, ewma, time_since_last)");
+    return r.Error(n["agg"], path + ".agg",
+                   "unknown aggregation '" + agg +
+                       "' (count, sum, mean, min, max, var, "
+                       "stddev, count_distinct, first, last, ewma, time_since_last)");
   }
   if (!n["key"]) return r.Error(n, path + ".key", "an aggregation needs a key");
   SLUICE_RETURN_IF_ERROR(ParseKey(r, n["key"], path + ".key", p, f));
@@ -138,9 +152,12 @@ Status ParseOne(const YamlReader& r, const YAML::Node& n, const std::string& pat
   auto name = r.String(n["name"], path + ".name");
   if (!name.ok()) return name.status();
   f.name = *name;
-  if (!IsIdentifier(f.name)) return r.Error(n["name"], path + ".name", "must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
-  if (p->FindFeature(f.name) >= 0) return r.Error(n["name"], path + ".name", "feature '" + f.name + "' defined twice");
-  if (p->schema.Find(f.name) >= 0) return r.Error(n["name"], path + ".name", "'" + f.name + "' is already a field");
+  if (!IsIdentifier(f.name))
+    return r.Error(n["name"], path + ".name", "must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+  if (p->FindFeature(f.name) >= 0)
+    return r.Error(n["name"], path + ".name", "feature '" + f.name + "' defined twice");
+  if (p->schema.Find(f.name) >= 0)
+    return r.Error(n["name"], path + ".name", "'" + f.name + "' is already a field");
   if (n["expr"] && n["agg"]) return r.Error(n["expr"], path, "give either agg or expr, not both");
   if (n["expr"]) {
     SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"name", "expr"}));
@@ -176,10 +193,13 @@ Status CheckExpressions(const YamlReader& r, const Pipeline& p) {
         continue;
       }
       int field = p.schema.Find(id);
-      if (field < 0) return r.ErrorAt(f.expr_where.line, f.expr_where.path, "unknown name '" + id + "' (not a field or feature)");
+      if (field < 0)
+        return r.ErrorAt(f.expr_where.line, f.expr_where.path,
+                         "unknown name '" + id + "' (not a field or feature)");
       bool is_time = field == p.schema.time_index();
       if (!is_time && !core::IsNumeric(p.schema.field(field).type)) {
-        return r.ErrorAt(f.expr_where.line, f.expr_where.path, "field '" + id + "' is a string; expressions use numbers");
+        return r.ErrorAt(f.expr_where.line, f.expr_where.path,
+                         "field '" + id + "' is a string; expressions use numbers");
       }
     }
   }
@@ -196,7 +216,8 @@ Status CheckExpressions(const YamlReader& r, const Pipeline& p) {
         for (; it != stack.end(); ++it) cycle += p.features[*it].name + " -> ";
         cycle += p.features[d].name;
         const FeatureSpec& f = p.features[i];
-        return r.ErrorAt(f.expr_where.line, f.expr_where.path, "features reference each other in a cycle: " + cycle);
+        return r.ErrorAt(f.expr_where.line, f.expr_where.path,
+                         "features reference each other in a cycle: " + cycle);
       }
       if (state[d] == 0) SLUICE_RETURN_IF_ERROR(visit(d));
     }
@@ -222,8 +243,9 @@ Status SetStateTtl(const YamlReader& r, const YAML::Node& features, Pipeline* p)
     return Status::Ok();
   }
   if (p->state_ttl < needed) {
-    return r.ErrorAt(p->state_ttl_line, "state_ttl", "must be at least the longest window + allowed_lateness (" +
-                                         core::FormatDuration(needed) + ")");
+    return r.ErrorAt(p->state_ttl_line, "state_ttl",
+                     "must be at least the longest window + allowed_lateness (" +
+                         core::FormatDuration(needed) + ")");
   }
   return Status::Ok();
 }
@@ -231,7 +253,8 @@ Status SetStateTtl(const YamlReader& r, const YAML::Node& features, Pipeline* p)
 }  // namespace
 
 Status ParseFeatures(const YamlReader& r, const YAML::Node& node, Pipeline* p) {
-  if (!node.IsSequence() || node.size() == 0) return r.Error(node, "features", "expected a non-empty list");
+  if (!node.IsSequence() || node.size() == 0)
+    return r.Error(node, "features", "expected a non-empty list");
   for (size_t i = 0; i < node.size(); ++i) {
     SLUICE_RETURN_IF_ERROR(ParseOne(r, node[i], "features[" + std::to_string(i) + "]", p));
   }

@@ -41,10 +41,12 @@ Status ParseKafka(const YamlReader& r, const YAML::Node& n, const std::string& p
     k->group = *g;
   }
   if (const YAML::Node& c = n["config"]) {
-    if (!c.IsMap()) return r.Error(c, Join(path, "config"), "expected a mapping of librdkafka properties");
+    if (!c.IsMap())
+      return r.Error(c, Join(path, "config"), "expected a mapping of librdkafka properties");
     for (const auto& kv : c) {
       if (!kv.second.IsScalar()) {
-        return r.Error(kv.second, Join(path, "config." + kv.first.Scalar()), "expected a scalar value");
+        return r.Error(kv.second, Join(path, "config." + kv.first.Scalar()),
+                       "expected a scalar value");
       }
       k->config[kv.first.Scalar()] = kv.second.Scalar();
     }
@@ -54,10 +56,11 @@ Status ParseKafka(const YamlReader& r, const YAML::Node& n, const std::string& p
 
 Status ParseSource(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
   const std::string path = "source";
-  SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"file", "kafka", "format", "csv_delimiter",
-                                              "max_record_bytes", "unknown_fields"}));
+  SLUICE_RETURN_IF_ERROR(r.CheckMap(
+      n, path, {"file", "kafka", "format", "csv_delimiter", "max_record_bytes", "unknown_fields"}));
   SourceSpec& s = p->source;
-  if (n["file"] && n["kafka"]) return r.Error(n["kafka"], path, "give either file or kafka, not both");
+  if (n["file"] && n["kafka"])
+    return r.Error(n["kafka"], path, "give either file or kafka, not both");
   if (n["file"]) {
     auto f = r.String(n["file"], Join(path, "file"));
     if (!f.ok()) return f.status();
@@ -69,12 +72,16 @@ Status ParseSource(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
     SLUICE_RETURN_IF_ERROR(ParseKafka(r, n["kafka"], Join(path, "kafka"), &*s.kafka));
   }
   if (const YAML::Node& f = n["format"]) {
-    if (f.IsScalar() && f.Scalar() == "jsonl") s.format = Format::kJsonl;
-    else if (f.IsScalar() && f.Scalar() == "csv") s.format = Format::kCsv;
-    else return r.Error(f, Join(path, "format"), "expected jsonl or csv");
+    if (f.IsScalar() && f.Scalar() == "jsonl")
+      s.format = Format::kJsonl;
+    else if (f.IsScalar() && f.Scalar() == "csv")
+      s.format = Format::kCsv;
+    else
+      return r.Error(f, Join(path, "format"), "expected jsonl or csv");
   }
   if (const YAML::Node& d = n["csv_delimiter"]) {
-    if (!d.IsScalar() || d.Scalar().size() != 1) return r.Error(d, Join(path, "csv_delimiter"), "expected one character");
+    if (!d.IsScalar() || d.Scalar().size() != 1)
+      return r.Error(d, Join(path, "csv_delimiter"), "expected one character");
     s.csv_delimiter = d.Scalar()[0];
   }
   if (n["max_record_bytes"]) {
@@ -83,9 +90,12 @@ Status ParseSource(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
     s.max_record_bytes = *m;
   }
   if (const YAML::Node& u = n["unknown_fields"]) {
-    if (u.IsScalar() && u.Scalar() == "ignore") s.reject_unknown_fields = false;
-    else if (u.IsScalar() && u.Scalar() == "dead_letter") s.reject_unknown_fields = true;
-    else return r.Error(u, Join(path, "unknown_fields"), "expected ignore or dead_letter");
+    if (u.IsScalar() && u.Scalar() == "ignore")
+      s.reject_unknown_fields = false;
+    else if (u.IsScalar() && u.Scalar() == "dead_letter")
+      s.reject_unknown_fields = true;
+    else
+      return r.Error(u, Join(path, "unknown_fields"), "expected ignore or dead_letter");
   }
   return Status::Ok();
 }
@@ -97,7 +107,8 @@ Status ParseSink(const YamlReader& r, const YAML::Node& n, const std::string& pa
   } else {
     SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"file", "kafka"}));
   }
-  if (n["file"] && n["kafka"]) return r.Error(n["kafka"], path, "give either file or kafka, not both");
+  if (n["file"] && n["kafka"])
+    return r.Error(n["kafka"], path, "give either file or kafka, not both");
   if (!n["file"] && !n["kafka"]) return r.Error(n, path, "needs file or kafka");
   if (n["file"]) {
     auto f = r.String(n["file"], Join(path, "file"));
@@ -124,28 +135,39 @@ Status ParseEventTime(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
   p->time_field = *f;
   if (const YAML::Node& u = n["unit"]) {
     std::string s = u.IsScalar() ? u.Scalar() : "";
-    if (s == "s") p->time_unit = core::TimeUnit::kSeconds;
-    else if (s == "ms") p->time_unit = core::TimeUnit::kMillis;
-    else if (s == "us") p->time_unit = core::TimeUnit::kMicros;
-    else if (s == "iso8601") p->time_unit = core::TimeUnit::kIso8601;
-    else return r.Error(u, "event_time.unit", "expected s, ms, us or iso8601");
+    if (s == "s")
+      p->time_unit = core::TimeUnit::kSeconds;
+    else if (s == "ms")
+      p->time_unit = core::TimeUnit::kMillis;
+    else if (s == "us")
+      p->time_unit = core::TimeUnit::kMicros;
+    else if (s == "iso8601")
+      p->time_unit = core::TimeUnit::kIso8601;
+    else
+      return r.Error(u, "event_time.unit", "expected s, ms, us or iso8601");
   }
   return Status::Ok();
 }
 
 Status ParseFields(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
-  if (!n.IsMap() || n.size() == 0) return r.Error(n, "fields", "expected a mapping of field names to types");
+  if (!n.IsMap() || n.size() == 0)
+    return r.Error(n, "fields", "expected a mapping of field names to types");
   std::vector<core::FieldDef> defs;
   for (const auto& kv : n) {
     std::string name = kv.first.Scalar();
     std::string path = "fields." + name;
     std::string t = kv.second.IsScalar() ? kv.second.Scalar() : "";
     core::FieldType type;
-    if (t == "string") type = core::FieldType::kString;
-    else if (t == "double") type = core::FieldType::kDouble;
-    else if (t == "int") type = core::FieldType::kInt;
-    else if (t == "bool") type = core::FieldType::kBool;
-    else return r.Error(kv.second, path, "expected a type: string, double, int or bool");
+    if (t == "string")
+      type = core::FieldType::kString;
+    else if (t == "double")
+      type = core::FieldType::kDouble;
+    else if (t == "int")
+      type = core::FieldType::kInt;
+    else if (t == "bool")
+      type = core::FieldType::kBool;
+    else
+      return r.Error(kv.second, path, "expected a type: string, double, int or bool");
     for (const auto& d : defs) {
       if (d.name == name) return r.Error(kv.first, path, "field declared twice");
     }
@@ -153,11 +175,15 @@ Status ParseFields(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
   }
   if (p->time_field.empty()) return r.ErrorAt(0, "event_time", "required key is missing");
   for (const auto& d : defs) {
-    if (d.name == p->time_field && p->time_unit == core::TimeUnit::kIso8601 && d.type != core::FieldType::kString) {
-      return r.Error(n[d.name], "fields." + d.name, "the iso8601 event-time field must be a string");
+    if (d.name == p->time_field && p->time_unit == core::TimeUnit::kIso8601 &&
+        d.type != core::FieldType::kString) {
+      return r.Error(n[d.name], "fields." + d.name,
+                     "the iso8601 event-time field must be a string");
     }
-    if (d.name == p->time_field && p->time_unit != core::TimeUnit::kIso8601 && !core::IsNumeric(d.type)) {
-      return r.Error(n[d.name], "fields." + d.name, "a numeric event-time unit needs a double or int field");
+    if (d.name == p->time_field && p->time_unit != core::TimeUnit::kIso8601 &&
+        !core::IsNumeric(d.type)) {
+      return r.Error(n[d.name], "fields." + d.name,
+                     "a numeric event-time unit needs a double or int field");
     }
   }
   p->schema = core::Schema(std::move(defs), p->time_field, p->time_unit);
@@ -187,7 +213,8 @@ Status ParseModel(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
     if (!name.ok()) return name.status();
     m.registry = Resolve(*p, *reg);
     m.name = *name;
-    if (n["alias"] && n["version"]) return r.Error(n["version"], "model", "give either alias or version");
+    if (n["alias"] && n["version"])
+      return r.Error(n["version"], "model", "give either alias or version");
     if (n["alias"]) {
       auto a = r.String(n["alias"], "model.alias");
       if (!a.ok()) return a.status();
@@ -205,9 +232,11 @@ Status ParseModel(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
 }
 
 Status ParseLabels(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
-  SLUICE_RETURN_IF_ERROR(r.CheckMap(n, "labels", {"file", "event_id", "label", "time", "maturity", "default_label"}));
+  SLUICE_RETURN_IF_ERROR(
+      r.CheckMap(n, "labels", {"file", "event_id", "label", "time", "maturity", "default_label"}));
   LabelsSpec l;
-  for (const char* k : {"event_id", "label", "time"}) SLUICE_RETURN_IF_ERROR(r.CheckRequired(n, "labels", k));
+  for (const char* k : {"event_id", "label", "time"})
+    SLUICE_RETURN_IF_ERROR(r.CheckRequired(n, "labels", k));
   auto get = [&](const char* k, std::string* out) -> Status {
     auto s = r.String(n[k], Join("labels", k));
     if (!s.ok()) return s.status();
@@ -233,7 +262,8 @@ Status ParseLabels(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
   }
   if (p->event_id.empty()) return r.Error(n, "labels", "label joins need the spec's event_id");
   if (l.event_id != p->event_id) {
-    return r.Error(n["event_id"], "labels.event_id", "must name the spec's event_id field '" + p->event_id + "'");
+    return r.Error(n["event_id"], "labels.event_id",
+                   "must name the spec's event_id field '" + p->event_id + "'");
   }
   p->labels = l;
   return Status::Ok();
@@ -281,15 +311,18 @@ Status ParseHeader(const YamlReader& r, const YAML::Node& root, Pipeline* p) {
   SLUICE_RETURN_IF_ERROR(ParseFields(r, root["fields"], p));
   if (!p->event_id.empty()) {
     int i = p->schema.Find(p->event_id);
-    if (i < 0) return r.Error(root["event_id"], "event_id", "no field named '" + p->event_id + "' in fields");
+    if (i < 0)
+      return r.Error(root["event_id"], "event_id",
+                     "no field named '" + p->event_id + "' in fields");
   }
   return Status::Ok();
 }
 
 Status ParseRoot(const YamlReader& r, const YAML::Node& root, Pipeline* p) {
-  SLUICE_RETURN_IF_ERROR(r.CheckMap(root, "", {"name", "source", "event_time", "event_id", "allowed_lateness",
-                                               "state_ttl", "fields", "features", "model", "output",
-                                               "dead_letter", "labels", "serve"}));
+  SLUICE_RETURN_IF_ERROR(
+      r.CheckMap(root, "",
+                 {"name", "source", "event_time", "event_id", "allowed_lateness", "state_ttl",
+                  "fields", "features", "model", "output", "dead_letter", "labels", "serve"}));
   for (const char* k : {"name", "event_time", "fields", "features"}) {
     SLUICE_RETURN_IF_ERROR(r.CheckRequired(root, "", k));
   }
@@ -303,7 +336,8 @@ Status ParseRoot(const YamlReader& r, const YAML::Node& root, Pipeline* p) {
   }
   if (root["dead_letter"]) {
     p->dead_letter.emplace();
-    SLUICE_RETURN_IF_ERROR(ParseSink(r, root["dead_letter"], "dead_letter", false, p, &*p->dead_letter));
+    SLUICE_RETURN_IF_ERROR(
+        ParseSink(r, root["dead_letter"], "dead_letter", false, p, &*p->dead_letter));
   }
   if (root["labels"]) SLUICE_RETURN_IF_ERROR(ParseLabels(r, root["labels"], p));
   if (root["serve"]) SLUICE_RETURN_IF_ERROR(ParseServe(r, root["serve"], p));
@@ -313,7 +347,8 @@ Status ParseRoot(const YamlReader& r, const YAML::Node& root, Pipeline* p) {
 }  // namespace
 
 std::string Pipeline::Where(const Location& loc) const {
-  return spec_path + ":" + (loc.line > 0 ? std::to_string(loc.line) : std::string("?")) + ": " + loc.path;
+  return spec_path + ":" + (loc.line > 0 ? std::to_string(loc.line) : std::string("?")) + ": " +
+         loc.path;
 }
 
 int Pipeline::FindFeature(const std::string& n) const {
@@ -334,7 +369,8 @@ Result<Pipeline> ParsePipeline(const std::string& text, const std::string& path)
   } catch (const YAML::Exception& e) {
     return r.ErrorAt(e.mark.line + 1, "", "YAML syntax error: " + e.msg);
   }
-  if (!root.IsMap()) return r.ErrorAt(1, "", "a pipeline spec is a YAML mapping (name:, fields:, features: ...)");
+  if (!root.IsMap())
+    return r.ErrorAt(1, "", "a pipeline spec is a YAML mapping (name:, fields:, features: ...)");
   try {
     SLUICE_RETURN_IF_ERROR(ParseRoot(r, root, &p));
   } catch (const YAML::Exception& e) {
@@ -353,18 +389,30 @@ Result<Pipeline> LoadPipeline(const std::string& path) {
 
 const char* AggName(AggKind k) {
   switch (k) {
-    case AggKind::kCount: return "count";
-    case AggKind::kSum: return "sum";
-    case AggKind::kMean: return "mean";
-    case AggKind::kMin: return "min";
-    case AggKind::kMax: return "max";
-    case AggKind::kVar: return "var";
-    case AggKind::kStddev: return "stddev";
-    case AggKind::kCountDistinct: return "count_distinct";
-    case AggKind::kFirst: return "first";
-    case AggKind::kLast: return "last";
-    case AggKind::kEwma: return "ewma";
-    case AggKind::kTimeSinceLast: return "time_since_last";
+    case AggKind::kCount:
+      return "count";
+    case AggKind::kSum:
+      return "sum";
+    case AggKind::kMean:
+      return "mean";
+    case AggKind::kMin:
+      return "min";
+    case AggKind::kMax:
+      return "max";
+    case AggKind::kVar:
+      return "var";
+    case AggKind::kStddev:
+      return "stddev";
+    case AggKind::kCountDistinct:
+      return "count_distinct";
+    case AggKind::kFirst:
+      return "first";
+    case AggKind::kLast:
+      return "last";
+    case AggKind::kEwma:
+      return "ewma";
+    case AggKind::kTimeSinceLast:
+      return "time_since_last";
   }
   return "?";
 }

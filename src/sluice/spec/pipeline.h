@@ -14,15 +14,25 @@
 namespace sluice::spec {
 
 enum class AggKind {
-  kCount, kSum, kMean, kMin, kMax, kVar, kStddev, kCountDistinct, kFirst, kLast, kEwma,
+  kCount,
+  kSum,
+  kMean,
+  kMin,
+  kMax,
+  kVar,
+  kStddev,
+  kCountDistinct,
+  kFirst,
+  kLast,
+  kEwma,
   kTimeSinceLast
 };
 const char* AggName(AggKind k);
 
 // Where in the spec file a thing was written, for messages like "spec.yaml:12: features[3].of".
 struct Location {
-  int line = 0;       // 1-based, 0 when unknown
-  std::string path;   // key path, e.g. "features[3].window"
+  int line = 0;      // 1-based, 0 when unknown
+  std::string path;  // key path, e.g. "features[3].window"
 };
 
 struct FeatureSpec {
@@ -31,8 +41,8 @@ struct FeatureSpec {
   bool is_expr = false;
   // Aggregation features.
   AggKind agg = AggKind::kCount;
-  std::string of;                       // empty: none
-  std::vector<std::string> key;         // one or more fields
+  std::string of;                // empty: none
+  std::vector<std::string> key;  // one or more fields
   std::optional<core::Duration> window;
   std::optional<int64_t> rows;
   std::optional<core::Duration> resolution;
@@ -53,7 +63,7 @@ struct KafkaSpec {
 enum class Format { kJsonl, kCsv };
 
 struct SourceSpec {
-  std::string file;   // resolved against the spec's folder; empty with kafka or stdin
+  std::string file;  // resolved against the spec's folder; empty with kafka or stdin
   std::optional<KafkaSpec> kafka;
   Format format = Format::kJsonl;
   char csv_delimiter = ',';
@@ -90,13 +100,13 @@ struct ServeSpec {
 };
 
 struct Pipeline {
-  std::string spec_path;   // as given
-  std::string base_dir;    // folder relative paths resolve against
+  std::string spec_path;  // as given
+  std::string base_dir;   // folder relative paths resolve against
   std::string name;
   SourceSpec source;
   std::string time_field;
   core::TimeUnit time_unit = core::TimeUnit::kMillis;
-  std::string event_id;    // empty: none
+  std::string event_id;  // empty: none
   core::Duration allowed_lateness;
   core::Duration state_ttl;  // always set: the default is computed when absent
   bool state_ttl_given = false;

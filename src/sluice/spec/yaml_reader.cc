@@ -49,7 +49,8 @@ Status YamlReader::CheckRequired(const YAML::Node& map, const std::string& path,
 }
 
 Result<std::string> YamlReader::String(const YAML::Node& node, const std::string& path) const {
-  if (!node.IsScalar() || node.Scalar().empty()) return Error(node, path, "expected a non-empty string");
+  if (!node.IsScalar() || node.Scalar().empty())
+    return Error(node, path, "expected a non-empty string");
   return node.Scalar();
 }
 
@@ -65,9 +66,11 @@ Result<int64_t> YamlReader::Int(const YAML::Node& node, const std::string& path,
   const std::string& s = node.Scalar();
   int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return Error(node, path, "expected an integer, got '" + s + "'");
+  if (ec != std::errc() || p != s.data() + s.size())
+    return Error(node, path, "expected an integer, got '" + s + "'");
   if (v < min || v > max) {
-    return Error(node, path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return Error(node, path,
+                 "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return v;
 }
@@ -77,7 +80,8 @@ Result<double> YamlReader::Double(const YAML::Node& node, const std::string& pat
   const std::string& s = node.Scalar();
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return Error(node, path, "expected a number, got '" + s + "'");
+  if (ec != std::errc() || p != s.data() + s.size())
+    return Error(node, path, "expected a number, got '" + s + "'");
   return v;
 }
 
