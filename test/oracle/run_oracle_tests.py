@@ -71,6 +71,8 @@ def run_engine(args, spec, events, out_dir):
            "--dead-letter", dead_path, "--quiet"]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
+    if args.chunk_bytes:
+        cmd += ["--chunk-bytes", str(args.chunk_bytes)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"engine exit {proc.returncode}: {' '.join(cmd)}\n{proc.stderr}")
@@ -272,6 +274,9 @@ def main(argv=None):
     ap.add_argument("--events", type=int, default=800)
     ap.add_argument("--variants", help="comma-separated variant numbers (default: all)")
     ap.add_argument("--threads", type=int, help="passed to sluice backfill --threads")
+    ap.add_argument("--chunk-bytes", type=int,
+                    help="passed to sluice backfill --chunk-bytes (small chunks make the engine sweep "
+                         "idle keys out of memory mid-log, which must not change any result)")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per engine run")
     ap.add_argument("--self-test", action="store_true")
     args = ap.parse_args(argv)

@@ -81,6 +81,7 @@ class Backfill {
   BackfillStats stats_;
   int64_t seq_ = 0;
   int64_t chunks_ = 0;
+  int64_t last_sweep_ = 0;
   double stage_seconds_[4] =
       {};  // decode, admit, shards, format (SLUICE_STAGE_TIMES=1 prints them)
   bool header_pending_ = false;
@@ -265,9 +266,12 @@ Status Backfill::ProcessChunk() {
     b_.shard_rows[r] = {b_.times[i],      b_.seqs[r],        &b_.values[i * p_.schema.size()],
                         &b_.keys[r * nk], &b_.flags[r * nk], &b_.rows[r * cf_.num_features]};
   }
+  // Idle keys leave memory once the stream has moved on by half a TTL since the last sweep.
+  const bool sweep = admission_.stream_time() - last_sweep_ >= cf_.ttl_us / 2;
+  if (sweep) last_sweep_ = admission_.stream_time();
   pool_.Run(pool_.size(), [&](int s) {
     shards_[s]->ApplyBatch(b_.shard_rows.data(), rows);
-    if (chunks_ % 64 == 63) shards_[s]->Sweep(admission_.stream_time());
+    if (sweep) shards_[s]->Sweep(admission_.stream_time());
   });
   auto t3 = std::chrono::steady_clock::now();
   b_.parts.resize(pool_.size());

@@ -50,12 +50,13 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
     }
   }
   if (t > stream_time_) stream_time_ = t;
-  if (++since_sweep_ > 1 << 20) MaybeSweep();
+  // Sweeping costs a pass over the keys: do it when the stream has moved on by half a TTL.
+  if (stream_time_ - last_sweep_ >= cf_.ttl_us / 2) MaybeSweep();
   return core::Reason::kNone;
 }
 
 void Admission::MaybeSweep() {
-  since_sweep_ = 0;
+  last_sweep_ = stream_time_;
   for (auto& m : newest_) {
     absl::erase_if(m,
                    [&](const auto& kv) { return Evictable(kv.second, stream_time_, cf_.ttl_us); });
