@@ -48,7 +48,9 @@ def main():
         for i in range(20000):
             t += rng.randint(0, 36)
             hour = t // 3600
-            k = f"k{hour}_{rng.randint(0, 9)}"  # keys of this hour only
+            k = f"k{hour}_{rng.randint(0, 9)}"  # keys of this hour...
+            if hour > 0 and rng.random() < 0.05:
+                k = f"k{hour - 1}_{rng.randint(0, 9)}"  # ...or back after an idle gap shorter than the TTL
             ts = max(0, t - rng.randint(0, 300)) if rng.random() < 0.05 else t  # some disorder
             m = f"m{rng.randint(0, 5)}"
             distinct.update({("k", k), ("km", k, m)})

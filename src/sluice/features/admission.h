@@ -34,7 +34,7 @@ class Admission {
   std::vector<KeyMap<int64_t>> newest_;  // per key space
   std::vector<KeyMap<int64_t>::iterator> found_;
   int64_t stream_time_;
-  int64_t since_sweep_ = 0;
+  int64_t last_sweep_ = 0;
 };
 
 // True when `stream_time` says a key last seen at `newest` can never be reached again without

@@ -1,0 +1,58 @@
+// Fuzzes spec::ParseExpr. Errors must be Statuses with a message (they name the column); a tree
+// that parses must be well formed: operators have their operand counts, calls name a known
+// function with an accepted number of arguments (the parser checks arity), columns lie in the text.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fuzz_util.h"
+#include "sluice/spec/expr.h"
+
+namespace {
+
+using sluice::spec::ExprNode;
+
+void Walk(const ExprNode& n, std::string_view text) {
+  switch (n.kind) {
+    case ExprNode::Kind::kNumber:
+      if (!n.args.empty()) sluice::fuzz::Fail("number node with children", text);
+      break;
+    case ExprNode::Kind::kIdent:
+      if (n.name.empty() || !n.args.empty()) sluice::fuzz::Fail("malformed identifier node", text);
+      break;
+    case ExprNode::Kind::kUnary:
+      if (n.args.size() != 1) sluice::fuzz::Fail("unary node without exactly one operand", text);
+      break;
+    case ExprNode::Kind::kBinary:
+      if (n.args.size() != 2) sluice::fuzz::Fail("binary node without exactly two operands", text);
+      break;
+    case ExprNode::Kind::kCall: {
+      int lo = 0, hi = 0;
+      if (!sluice::spec::FunctionArity(n.name, &lo, &hi))
+        sluice::fuzz::Fail("call of an unknown function", text);
+      const int argc = static_cast<int>(n.args.size());
+      if (argc < lo || (hi >= 0 && argc > hi))
+        sluice::fuzz::Fail("call with a wrong number of arguments", text);
+    } break;
+  }
+  if (n.column < 1 || n.column > static_cast<int>(text.size()) + 1)
+    sluice::fuzz::Fail("node column outside the text", text);
+  for (const auto& a : n.args) Walk(a, text);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto r = sluice::spec::ParseExpr(text);
+  if (!r.ok()) {
+    if (r.status().message().empty())
+      sluice::fuzz::Fail("expression error without a message", text);
+    return 0;
+  }
+  Walk(*r, text);
+  std::vector<std::string> idents;
+  sluice::spec::CollectIdents(*r, &idents);
+  return 0;
+}
