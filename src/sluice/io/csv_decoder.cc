@@ -1,4 +1,6 @@
 // CSV records (RFC 4180: quoted fields, "" for a quote, a header row naming the columns).
+#include <simdjson.h>
+
 #include <charconv>
 #include <cmath>
 
@@ -46,6 +48,9 @@ class CsvDecoder final : public Decoder {
 
   bool Decode(std::string_view record, Value* values, core::EventTime* time, StringArena* arena,
               DecodeError* err) override {
+    if (!simdjson::validate_utf8(record.data(), record.size())) {
+      return Fail(err, Reason::kParseError, "invalid UTF-8");
+    }
     if (!Split(record, arena, err)) return false;
     if (cells_.size() != columns_.size()) {
       return Fail(err, Reason::kParseError,

@@ -85,7 +85,24 @@ class Parser {
     return Status::InvalidArgument("column " + std::to_string(Peek().column) + ": " + msg);
   }
 
+  // Nesting is bounded so that a hostile expression cannot exhaust the stack.
+  static constexpr int kMaxDepth = 256;
+  struct DepthGuard {
+    explicit DepthGuard(int* d) : d_(d) { ++*d_; }
+    ~DepthGuard() { --*d_; }
+    int* d_;
+  };
+
   Result<ExprNode> Binary(int level) {
+    if (level == 0) {
+      DepthGuard guard(&depth_);
+      if (depth_ > kMaxDepth) return Fail("expression nested too deeply (more than 256 levels)");
+      return BinaryAt(0);
+    }
+    return BinaryAt(level);
+  }
+
+  Result<ExprNode> BinaryAt(int level) {
     if (level > 5) return Unary();
     auto lhs = Binary(level + 1);
     if (!lhs.ok()) return lhs;
@@ -107,6 +124,8 @@ class Parser {
   Result<ExprNode> Unary() {
     const Token& t = Peek();
     if (t.kind == Token::Kind::kOp && (t.text == "-" || t.text == "!" || t.text == "+")) {
+      DepthGuard guard(&depth_);
+      if (depth_ > kMaxDepth) return Fail("expression nested too deeply (more than 256 levels)");
       ExprNode n;
       n.kind = ExprNode::Kind::kUnary;
       n.name = t.text == "-" ? "neg" : t.text;
@@ -185,6 +204,7 @@ class Parser {
 
   std::vector<Token> toks_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace
