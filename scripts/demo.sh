@@ -15,7 +15,7 @@ build/sluice gen fraud --events "$events" --seed 42 --drift-at 0.8 \
 echo "== check"
 build/sluice check examples/fraud/pipeline.yaml
 echo "== backfill"
-build/sluice backfill examples/fraud/pipeline.yaml --labels data/fraud/labels.jsonl \
+build/sluice backfill examples/fraud/pipeline.yaml --labels data/fraud/labels.jsonl --threads "$(nproc)" \
   --output data/fraud/features.csv
 echo "== result"
 rows=$(($(wc -l < data/fraud/features.csv) - 1))
