@@ -162,7 +162,8 @@ def check_rows(run, applied):
             row = run.rows[j]
             j += 1
         else:
-            what = f"line {e['line']} ({e['case']}): no dead letter, but no row (id {e.get('id')!r}, ts {e.get('ts')!r})"
+            what = (f"line {e['line']} ({e['case']}): no dead letter, but no row "
+                    f"(id {e.get('id')!r}, ts {e.get('ts')!r})")
             if j < len(run.rows):
                 what += f"; next row is {run.rows[j][:2]}"
             problems.append(what + " — the record disappeared or the engine stopped")
@@ -305,7 +306,7 @@ def main():
                     run.problems.append(f"{what} with --threads {t} differ from --threads 1 ({b} vs {a})")
         problems, info = compare(run, run.expected)
         print(info[0])
-        if args.verbose:
+        if args.verbose and info[1:]:
             print("  " + "\n  ".join(info[1:]))
         if args.self_check:
             for desc, corrupted in mutations(run.expected):

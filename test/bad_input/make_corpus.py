@@ -458,7 +458,8 @@ def build_jsonl_iso():
         ("date only", q("2023-11-14")), ("time only", q("22:13:20")), ("empty fraction", q(now + ".Z")),
         ("10 fraction digits", q(now + ".1234567890Z")), ("offset without a colon", q(now + "+0200")),
         ("trailing garbage", q(now + "ZZ")), ("not padded", q("2023-1-4T2:3:4Z")), ("a word", q("yesterday")),
-        ("empty string", q("")), ("year 0000", q("0000-01-01T00:00:00Z")), ("negative year", q("-2023-11-14T00:00:00Z")),
+        ("empty string", q("")), ("year 0000", q("0000-01-01T00:00:00Z")),
+        ("negative year", q("-2023-11-14T00:00:00Z")),
         ("epoch seconds as a number", "1700000000"), ("number with exponent", "1.7e9"), ("bool", "true"),
         ("object", "{}"), ("year 3000 with a wrong-typed amount: bad_time first", q("3000-01-01T00:00:00Z")),
     ]:
@@ -563,8 +564,8 @@ def build_csv_ms():
         c.bad(f"malformed CSV: {case}", body, "parse_error")
     c.bad("invalid UTF-8 in an undeclared cell", c.ev().encode()[:-1] + b"\xff", "parse_error")
     c.bad("invalid UTF-8 in the user key", c.ev(user="u\xc3").encode("latin-1"), "parse_error")
-    c.bad("invalid UTF-8 in the time cell: parse_error before bad_time", c.ev(ts="17\xff" + str(c.t)[2:]).encode("latin-1"),
-          "parse_error")
+    c.bad("invalid UTF-8 in the time cell: parse_error before bad_time",
+          c.ev(ts="17\xff" + str(c.t)[2:]).encode("latin-1"), "parse_error")
     c.bad("invalid UTF-8 in a double cell: parse_error before schema", c.ev(amount="1\xff").encode("latin-1"),
           "parse_error")
     c.put(c.ev(user="u1", ts=str(c.t - 1)), "late", "late: 1 ms older than u1's newest")

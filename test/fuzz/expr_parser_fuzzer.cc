@@ -13,7 +13,7 @@ namespace {
 
 using sluice::spec::ExprNode;
 
-void Walk(const ExprNode& n, std::string_view text) {
+void CheckNode(const ExprNode& n, std::string_view text) {
   switch (n.kind) {
     case ExprNode::Kind::kNumber:
       if (!n.args.empty()) sluice::fuzz::Fail("number node with children", text);
@@ -38,7 +38,18 @@ void Walk(const ExprNode& n, std::string_view text) {
   }
   if (n.column < 1 || n.column > static_cast<int>(text.size()) + 1)
     sluice::fuzz::Fail("node column outside the text", text);
-  for (const auto& a : n.args) Walk(a, text);
+}
+
+// Iterative, so that the harness itself survives trees of any depth (a long chain `a+a+...+a`
+// parses without recursion but gives a left-deep tree).
+void Walk(const ExprNode& root, std::string_view text) {
+  std::vector<const ExprNode*> todo = {&root};
+  while (!todo.empty()) {
+    const ExprNode* n = todo.back();
+    todo.pop_back();
+    CheckNode(*n, text);
+    for (const auto& a : n->args) todo.push_back(&a);
+  }
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ struct Batch {
   std::vector<int64_t> seqs;     // per applied row
   std::vector<double> rows;      // applied row r's features at [r * N, (r + 1) * N)
   std::vector<features::Shard::Row> shard_rows;
+  std::vector<std::vector<double>> shard_out;  // per shard, when there are several: its cells
   std::vector<double> labels;                      // per applied row (labels only)
   std::vector<std::string> parts;                  // formatted CSV, one per format task
   std::vector<std::vector<uint32_t>> row_lengths;  // per format task (labels only)
@@ -58,6 +59,7 @@ class Backfill {
   Status Admit();
   Status DeadLetter(int i, Reason r, std::string_view detail);
   void Format(int task);
+  void GatherRow(size_t r, double* row) const;
   Status WriteLabelled();
   std::pair<size_t, size_t> Range(size_t n, int task) const {
     const size_t tasks = static_cast<size_t>(pool_.size());
@@ -216,6 +218,18 @@ Status Backfill::Admit() {
   return Status::Ok();
 }
 
+// With several shards, each wrote the cells of the keys it owns into its own array.
+void Backfill::GatherRow(size_t r, double* row) const {
+  const size_t nfeat = cf_.num_features, nk = cf_.key_spaces.size();
+  const features::KeyRef* keys = &b_.keys[r * nk];
+  for (size_t f = 0; f < nfeat; ++f) {
+    const int ks = cf_.feature_key_space[f];
+    if (ks < 0) continue;  // an expression, computed next
+    const int owner = keys[ks].null ? 0 : features::OwnerShard(keys[ks].hash, pool_.size());
+    row[f] = b_.shard_out[owner][r * nfeat + f];
+  }
+}
+
 void Backfill::Format(int task) {
   auto [lo, hi] = Range(b_.applied.size(), task);
   const size_t nf = p_.schema.size(), nfeat = cf_.num_features;
@@ -228,6 +242,7 @@ void Backfill::Format(int task) {
   for (size_t r = lo; r < hi; ++r) {
     const int i = b_.applied[r];
     double* row = &b_.rows[r * nfeat];
+    if (pool_.size() > 1) GatherRow(r, row);
     const core::Value* fields = &b_.values[i * nf];
     cf_.expressions.Evaluate(row, fields, static_cast<double>(b_.times[i]) / per_unit,
                              stack.data());
@@ -263,14 +278,17 @@ Status Backfill::ProcessChunk() {
   b_.shard_rows.resize(rows);
   for (size_t r = 0; r < rows; ++r) {
     const int i = b_.applied[r];
-    b_.shard_rows[r] = {b_.times[i],      b_.seqs[r],        &b_.values[i * p_.schema.size()],
-                        &b_.keys[r * nk], &b_.flags[r * nk], &b_.rows[r * cf_.num_features]};
+    b_.shard_rows[r] = {b_.times[i], b_.seqs[r], &b_.values[i * p_.schema.size()], &b_.keys[r * nk],
+                        &b_.flags[r * nk]};
   }
+  b_.shard_out.resize(pool_.size() > 1 ? pool_.size() : 0);
+  for (auto& o : b_.shard_out) o.resize(rows * cf_.num_features);
   // Idle keys leave memory once the stream has moved on by half a TTL since the last sweep.
   const bool sweep = admission_.stream_time() - last_sweep_ >= cf_.ttl_us / 2;
   if (sweep) last_sweep_ = admission_.stream_time();
   pool_.Run(pool_.size(), [&](int s) {
-    shards_[s]->ApplyBatch(b_.shard_rows.data(), rows);
+    double* out = pool_.size() > 1 ? b_.shard_out[s].data() : b_.rows.data();
+    shards_[s]->ApplyBatch(b_.shard_rows.data(), rows, out, cf_.num_features);
     if (sweep) shards_[s]->Sweep(admission_.stream_time());
   });
   auto t3 = std::chrono::steady_clock::now();

@@ -14,12 +14,11 @@ namespace {
 
 class BucketWindow final : public WindowState {
  public:
-  BucketWindow(const GroupDef& g, int64_t lateness_us)
+  explicit BucketWindow(const GroupDef& g)
       : g_(g),
-        lateness_(lateness_us),
         nb_(g.window_us / g.resolution_us),
         buckets_(g.ops.width()),
-        sets_(g.distinct.size()) {
+        sets_(MakeSets(g.distinct.size())) {
     stacks_.Init(&g.ops);
     if (!g.distinct.empty())
       tokens_ = std::make_unique<std::deque<std::vector<std::vector<Token>>>>();
@@ -37,7 +36,7 @@ class BucketWindow final : public WindowState {
       }
       g_.ops.Combine(Partial(Last()), e.lift);
       AddToken(Last(), e.tokens, true);
-      Evict(e.newest);
+      Evict(e.newest - e.lateness_us);
       return;
     }
     LateQuery(b, e, s, out);
@@ -77,7 +76,7 @@ class BucketWindow final : public WindowState {
     while (win_head_ < buckets_.size() && Id(win_head_) <= cutoff_) {
       stacks_.PopFront(PartialOf());  // the open bucket (id b) is never <= cutoff_
       if (tokens_) {
-        for (size_t d = 0; d < sets_.size(); ++d) {
+        for (size_t d = 0; d < g_.distinct.size(); ++d) {
           for (const Token& t : (*tokens_)[win_head_][d]) sets_[d].Remove(t);
         }
       }
@@ -85,8 +84,9 @@ class BucketWindow final : public WindowState {
     }
   }
 
-  void Evict(int64_t newest) {
-    const int64_t keep_after = (newest - lateness_) / g_.resolution_us - nb_;
+  // `horizon` = newest − allowed_lateness: buckets no late event can reach go.
+  void Evict(int64_t horizon) {
+    const int64_t keep_after = horizon / g_.resolution_us - nb_;
     while (win_head_ > 0 && Id(0) <= keep_after) {
       buckets_.PopFront();
       if (tokens_) tokens_->pop_front();
@@ -95,7 +95,7 @@ class BucketWindow final : public WindowState {
   }
 
   void ReportDistinct(const EventIn& e, WindowOut* out) const {
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       out->distinct_count[d] = sets_[d].size();
       out->distinct_has[d] = !e.tokens[d].is_null() && sets_[d].Contains(e.tokens[d]);
     }
@@ -105,8 +105,8 @@ class BucketWindow final : public WindowState {
   void AddToken(int64_t i, const Token* tokens, bool in_window) {
     if (!tokens_) return;
     auto& per = (*tokens_);
-    while (static_cast<int64_t>(per.size()) < buckets_.size()) per.emplace_back(sets_.size());
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    while (static_cast<int64_t>(per.size()) < buckets_.size()) per.emplace_back(g_.distinct.size());
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       const Token t = tokens[d];
       if (t.is_null()) continue;
       auto& list = per[i][d];
@@ -125,11 +125,11 @@ class BucketWindow final : public WindowState {
     for (int64_t i = lo; i < hi; ++i) {
       g_.ops.Combine(out->partial, Partial(i));
       if (!tokens_) continue;
-      for (size_t d = 0; d < sets_.size(); ++d) {
+      for (size_t d = 0; d < g_.distinct.size(); ++d) {
         for (const Token& t : (*tokens_)[i][d]) s->sets[d].Add(t);
       }
     }
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       out->distinct_count[d] = s->sets[d].size();
       out->distinct_has[d] = !e.tokens[d].is_null() && s->sets[d].Contains(e.tokens[d]);
     }
@@ -141,7 +141,7 @@ class BucketWindow final : public WindowState {
     if (!exists) {
       buckets_.Insert(i, b, 0, Identity());
       if (tokens_)
-        tokens_->insert(tokens_->begin() + i, std::vector<std::vector<Token>>(sets_.size()));
+        tokens_->insert(tokens_->begin() + i, std::vector<std::vector<Token>>(g_.distinct.size()));
     }
     g_.ops.Combine(Partial(i), lift);
     const bool in_window = b > cutoff_;
@@ -160,13 +160,12 @@ class BucketWindow final : public WindowState {
   }
 
   const GroupDef& g_;
-  int64_t lateness_;
   int64_t nb_;
   EventStore buckets_;  // rows: [bucket id, unused, partial...]
   int64_t win_head_ = 0;
   int64_t cutoff_ = std::numeric_limits<int64_t>::min();  // bucket ids <= cutoff_ left the window
   TwoStacks stacks_;                                      // the window's closed buckets
-  std::vector<DistinctSet> sets_;
+  std::unique_ptr<DistinctSet[]> sets_;
   std::unique_ptr<std::deque<std::vector<std::vector<Token>>>> tokens_;  // per bucket, per column
   std::vector<Slot> identity_;
 };
@@ -175,8 +174,8 @@ class BucketWindow final : public WindowState {
 
 size_t BucketWindowSize() { return sizeof(BucketWindow); }
 
-WindowState* NewBucketWindow(const GroupDef& g, int64_t lateness_us, void* where) {
-  return new (where) BucketWindow(g, lateness_us);
+WindowState* NewBucketWindow(const GroupDef& g, void* where) {
+  return new (where) BucketWindow(g);
 }
 
 }  // namespace sluice::features

@@ -10,27 +10,27 @@ namespace {
 
 class RowWindow final : public WindowState {
  public:
-  explicit RowWindow(const GroupDef& g) : g_(g), store_(g.num_slots), sets_(g.distinct.size()) {
+  explicit RowWindow(const GroupDef& g) : g_(g), store_(g.num_slots), sets_(MakeSets(g.distinct.size())) {
     stacks_.Init(&g.ops);
   }
 
   void Apply(const EventIn& e, Scratch* s, WindowOut* out) override {
     stacks_.Query(out->partial);
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       out->distinct_count[d] = sets_[d].size();
       out->distinct_has[d] = !e.tokens[d].is_null() && sets_[d].Contains(e.tokens[d]);
     }
     if (g_.rows == 0) return;
     store_.PushBack(e.time, e.seq, e.slots);
     stacks_.PushBack(e.lift);
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       if (!e.tokens[d].is_null()) sets_[d].Add(e.tokens[d]);
     }
     if (store_.size() <= g_.rows) return;
     stacks_.PopFront([this](int64_t k, double* p) {
       g_.ops.Lift(store_.time(k), store_.seq(k), store_.slots(k), p);
     });
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       Token t = ColumnToken(g_.distinct[d], store_.slots(0));
       if (!t.is_null()) sets_[d].Remove(t);
     }
@@ -48,7 +48,7 @@ class RowWindow final : public WindowState {
   const GroupDef& g_;
   EventStore store_;
   TwoStacks stacks_;
-  std::vector<DistinctSet> sets_;
+  std::unique_ptr<DistinctSet[]> sets_;
 };
 
 }  // namespace
@@ -71,14 +71,14 @@ size_t StateSize(const GroupDef& g) {
   return 0;
 }
 
-WindowState* ConstructState(const GroupDef& g, int64_t lateness_us, void* where) {
+WindowState* ConstructState(const GroupDef& g, void* where) {
   switch (g.kind) {
     case GroupKind::kTime:
-      return NewTimeWindow(g, lateness_us, where);
+      return NewTimeWindow(g, where);
     case GroupKind::kUnbounded:
-      return NewUnboundedWindow(g, lateness_us, where);
+      return NewUnboundedWindow(g, where);
     case GroupKind::kBucket:
-      return NewBucketWindow(g, lateness_us, where);
+      return NewBucketWindow(g, where);
     case GroupKind::kRows:
       return NewRowWindow(g, where);
   }

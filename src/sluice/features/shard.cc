@@ -49,7 +49,7 @@ class Shard::KeyState {
     void* mem = ::operator new(l.size);
     KeyState* st = new (mem) KeyState(&l);
     for (size_t g = 0; g < l.offsets.size(); ++g) {
-      ConstructState(l.ks->groups[g], l.lateness_us, static_cast<char*>(mem) + l.offsets[g]);
+      ConstructState(l.ks->groups[g], static_cast<char*>(mem) + l.offsets[g]);
     }
     return st;
   }
@@ -65,7 +65,7 @@ class Shard::KeyState {
   void Reset() {
     for (size_t g = 0; g < layout_->offsets.size(); ++g) {
       group(g)->~WindowState();
-      ConstructState(layout_->ks->groups[g], layout_->lateness_us, group(g));
+      ConstructState(layout_->ks->groups[g], group(g));
     }
     fresh = true;
   }
@@ -128,7 +128,7 @@ Shard::KeyState* Shard::Lookup(int ks, const KeyRef& key) {
   return it->second.get();
 }
 
-void Shard::ApplyBatch(const Row* rows, size_t n) {
+void Shard::ApplyBatch(const Row* rows, size_t n, double* out, size_t stride) {
   constexpr size_t kSub = 32, kAheadLookup = 4, kAheadApply = 2;
   const size_t nk = cf_.key_spaces.size();
   states_.resize(kSub * nk);
@@ -156,18 +156,18 @@ void Shard::ApplyBatch(const Row* rows, size_t n) {
           if (KeyState* st = states_[(j + kAheadApply) * nk + k]) st->PrefetchGroups();
         }
       }
-      ApplyRow(rows[base + j], &states_[j * nk]);
+      ApplyRow(rows[base + j], &states_[j * nk], out + (base + j) * stride);
     }
   }
 }
 
-void Shard::ApplyRow(const Row& r, KeyState* const* states) {
+void Shard::ApplyRow(const Row& r, KeyState* const* states, double* out) {
   for (size_t k = 0; k < cf_.key_spaces.size(); ++k) {
     const KeySpaceDef& ks = cf_.key_spaces[k];
     if (r.keys[k].null) {
       if (id_ != 0) continue;  // one shard writes the nulls, so no two threads touch one cell
       for (const auto& g : ks.groups) {
-        for (const auto& f : g.features) r.out[f.feature] = kNull;
+        for (const auto& f : g.features) out[f.feature] = kNull;
       }
       continue;
     }
@@ -178,8 +178,7 @@ void Shard::ApplyRow(const Row& r, KeyState* const* states) {
     const bool in_order = r.flags[k] & kKeyInOrder;
     if (in_order) st->newest = r.time_us;
     for (size_t g = 0; g < ks.groups.size(); ++g) {
-      ApplyGroup(ks.groups[g], st->group(g), r.time_us, r.seq, r.fields, in_order, st->newest,
-                 r.out);
+      ApplyGroup(ks.groups[g], st->group(g), r.time_us, r.seq, r.fields, in_order, st->newest, out);
     }
   }
 }
@@ -207,7 +206,7 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
   for (size_t d = 0; d < g.distinct.size(); ++d)
     tokens_[d] = ColumnToken(g.distinct[d], slots_.data());
   g.ops.Lift(time_us, seq, slots_.data(), lift_.data());
-  EventIn in{time_us, seq, slots_.data(), tokens_.data(), lift_.data(), in_order, newest};
+  EventIn in{time_us, seq, slots_.data(), tokens_.data(), lift_.data(), in_order, newest, cf_.lateness_us};
   WindowOut out{excl_.data(), distinct_count_.data(), distinct_has_.get()};
   state->Apply(in, &scratch_, &out);
   if (g.any_included && !g.ops.empty()) {

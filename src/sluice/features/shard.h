@@ -21,21 +21,21 @@ class Shard {
   Shard(const CompiledFeatures& cf, int id, int num_shards);
   ~Shard();
 
-  // One admitted event: its keys and flags (from Admission) per key space, and where its
-  // features go.
+  // One admitted event: its keys and flags (from Admission) per key space.
   struct Row {
     int64_t time_us;
     int64_t seq;
     const core::Value* fields;
     const KeyRef* keys;
     const uint8_t* flags;
-    double* out;
   };
-  // Applies events in order to the key spaces whose key this shard owns, writing their features
-  // to out[feature]; null keys get null (NaN) features. A batch lets the shard look keys up and
-  // prefetch their state ahead of use, which is most of the cost once state outgrows the caches.
-  void ApplyBatch(const Row* rows, size_t n);
-  void Apply(const Row& row) { ApplyBatch(&row, 1); }
+  // Applies events in order to the key spaces whose key this shard owns, writing row r's
+  // features to out[r * stride + feature]; null keys get null (NaN) features from shard 0.
+  // Cells of keys this shard does not own are left untouched: give each shard its own `out`
+  // (shards writing one array would fight over its cache lines). A batch lets the shard look keys
+  // up and prefetch their state ahead of use.
+  void ApplyBatch(const Row* rows, size_t n, double* out, size_t stride);
+  void Apply(const Row& row, double* out) { ApplyBatch(&row, 1, out, 0); }
   // Drops keys whose state can no longer be reached (see Evictable).
   void Sweep(int64_t stream_time);
 
@@ -60,7 +60,7 @@ class Shard {
   void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
                   const core::Value* fields, bool in_order, int64_t newest, double* row);
   KeyState* Lookup(int ks, const KeyRef& key);
-  void ApplyRow(const Row& r, KeyState* const* states);
+  void ApplyRow(const Row& r, KeyState* const* states, double* out);
 
   const CompiledFeatures& cf_;
   int id_, num_shards_;

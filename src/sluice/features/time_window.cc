@@ -11,8 +11,8 @@ namespace {
 
 class TimeWindow final : public WindowState {
  public:
-  TimeWindow(const GroupDef& g, int64_t lateness_us)
-      : g_(g), lateness_(lateness_us), store_(g.num_slots), sets_(g.distinct.size()) {
+  explicit TimeWindow(const GroupDef& g)
+      : g_(g), store_(g.num_slots), sets_(MakeSets(g.distinct.size())) {
     stacks_.Init(&g.ops);
   }
 
@@ -50,9 +50,9 @@ class TimeWindow final : public WindowState {
     Token buf[kMaxDistinct];
     while (win_head_ < store_.size() && store_.time(win_head_) <= cutoff_) {
       stacks_.PopFront(partial_of);
-      if (!sets_.empty()) {
+      if (!g_.distinct.empty()) {
         const Token* t = TokensAt(win_head_, buf);
-        for (size_t d = 0; d < sets_.size(); ++d) {
+        for (size_t d = 0; d < g_.distinct.size(); ++d) {
           if (!t[d].is_null()) sets_[d].Remove(t[d]);
         }
       }
@@ -64,7 +64,7 @@ class TimeWindow final : public WindowState {
     stacks_.PushBack(e.lift);
     AddTokens(e.tokens);
     // Keep what a late event (time >= newest − lateness) could still need.
-    const int64_t keep_after = e.newest - lateness_ - g_.window_us;
+    const int64_t keep_after = e.newest - e.lateness_us - g_.window_us;
     while (win_head_ > 0 && store_.time(0) <= keep_after) {
       store_.PopFront();
       --win_head_;
@@ -81,11 +81,11 @@ class TimeWindow final : public WindowState {
       PartialAt(i, s->partial.data());
       g_.ops.Combine(out->partial, s->partial.data());
       const Token* t = TokensAt(i, buf);
-      for (size_t d = 0; d < sets_.size(); ++d) {
+      for (size_t d = 0; d < g_.distinct.size(); ++d) {
         if (!t[d].is_null()) s->sets[d].Add(t[d]);
       }
     }
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       out->distinct_count[d] = s->sets[d].size();
       out->distinct_has[d] = !e.tokens[d].is_null() && s->sets[d].Contains(e.tokens[d]);
     }
@@ -101,33 +101,32 @@ class TimeWindow final : public WindowState {
   }
 
   void ReportDistinct(const EventIn& e, WindowOut* out) const {
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       out->distinct_count[d] = sets_[d].size();
       out->distinct_has[d] = !e.tokens[d].is_null() && sets_[d].Contains(e.tokens[d]);
     }
   }
 
   void AddTokens(const Token* tokens) {
-    for (size_t d = 0; d < sets_.size(); ++d) {
+    for (size_t d = 0; d < g_.distinct.size(); ++d) {
       if (!tokens[d].is_null()) sets_[d].Add(tokens[d]);
     }
   }
 
   const GroupDef& g_;
-  int64_t lateness_;
   EventStore store_;
-  int64_t win_head_ = 0;  // store index where the in-order window starts
+  int32_t win_head_ = 0;  // store index where the in-order window starts
   int64_t cutoff_ = std::numeric_limits<int64_t>::min();  // times <= cutoff_ left the window
   TwoStacks stacks_;
-  std::vector<DistinctSet> sets_;
+  std::unique_ptr<DistinctSet[]> sets_;
 };
 
 }  // namespace
 
 size_t TimeWindowSize() { return sizeof(TimeWindow); }
 
-WindowState* NewTimeWindow(const GroupDef& g, int64_t lateness_us, void* where) {
-  return new (where) TimeWindow(g, lateness_us);
+WindowState* NewTimeWindow(const GroupDef& g, void* where) {
+  return new (where) TimeWindow(g);
 }
 
 }  // namespace sluice::features

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 namespace sluice::features {
@@ -50,5 +51,11 @@ class DistinctSet {
  private:
   absl::flat_hash_map<Token, int32_t> counts_;
 };
+
+// The distinct sets of a window, one per count_distinct column; null when there are none, so a
+// window without count_distinct pays one pointer.
+inline std::unique_ptr<DistinctSet[]> MakeSets(size_t n) {
+  return n == 0 ? nullptr : std::make_unique<DistinctSet[]>(n);
+}
 
 }  // namespace sluice::features

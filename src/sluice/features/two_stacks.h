@@ -106,7 +106,7 @@ class TwoStacks {
       partial_of(k, scratch.data());
       ops_->Combine(back_.data(), scratch.data());
     }
-    back_count_ = count;
+    back_count_ = static_cast<int32_t>(count);
     front_count_ = 0;
     front_pos_ = 0;
   }
@@ -121,9 +121,9 @@ class TwoStacks {
   template <typename PartialOf>
   void Flip(PartialOf&& partial_of) {
     const int w = ops_->width();
-    const int64_t n = back_count_;
+    const int32_t n = back_count_;
     suffix_.resize(n * w);
-    for (int64_t k = n - 1; k >= 0; --k) {
+    for (int32_t k = n - 1; k >= 0; --k) {
       double* s = &suffix_[k * w];
       partial_of(k, s);
       if (k + 1 < n) ops_->Combine(s, &suffix_[(k + 1) * w]);
@@ -137,7 +137,7 @@ class TwoStacks {
   const Ops* ops_ = nullptr;
   std::vector<double> suffix_;  // suffix_[k] = fold of front elements k..end (by flip order)
   SmallPartial back_;
-  int64_t front_count_ = 0, front_pos_ = 0, back_count_ = 0;
+  int32_t front_count_ = 0, front_pos_ = 0, back_count_ = 0;
 };
 
 }  // namespace sluice::features

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "sluice/features/event_store.h"
+#include "sluice/features/two_stacks.h"
 #include "sluice/features/window_state.h"
 
 namespace sluice::features {
@@ -11,23 +12,19 @@ namespace {
 
 class UnboundedWindow final : public WindowState {
  public:
-  UnboundedWindow(const GroupDef& g, int64_t lateness_us)
-      : g_(g),
-        lateness_(lateness_us),
-        store_(g.num_slots),
-        total_(g.ops.width()),
-        base_(g.ops.width()),
-        total_sets_(g.distinct.size()),
-        base_sets_(lateness_us > 0 ? g.distinct.size() : 0) {
+  explicit UnboundedWindow(const GroupDef& g)
+      : g_(g), store_(g.num_slots), total_sets_(MakeSets(g.distinct.size())) {
+    total_.resize(g.ops.width());
+    base_.resize(g.ops.width());
     g.ops.Identity(total_.data());
     g.ops.Identity(base_.data());
   }
 
   void Apply(const EventIn& e, Scratch* s, WindowOut* out) override {
-    const int w = g_.ops.width();
+    const size_t nd = g_.distinct.size();
     if (e.in_order) {
-      for (int i = 0; i < w; ++i) out->partial[i] = total_[i];
-      for (size_t d = 0; d < total_sets_.size(); ++d) {
+      for (int i = 0; i < g_.ops.width(); ++i) out->partial[i] = total_.data()[i];
+      for (size_t d = 0; d < nd; ++d) {
         out->distinct_count[d] = total_sets_[d].size();
         out->distinct_has[d] = !e.tokens[d].is_null() && total_sets_[d].Contains(e.tokens[d]);
       }
@@ -35,15 +32,16 @@ class UnboundedWindow final : public WindowState {
       LateQuery(e, s, out);
     }
     g_.ops.Combine(total_.data(), e.lift);
-    for (size_t d = 0; d < total_sets_.size(); ++d) {
+    for (size_t d = 0; d < nd; ++d) {
       if (!e.tokens[d].is_null()) total_sets_[d].Add(e.tokens[d]);
     }
-    if (lateness_ == 0) return;  // nothing can arrive late: no need to keep events
+    if (e.lateness_us == 0) return;  // nothing can arrive late: no need to keep events
     store_.Insert(store_.UpperBound(e.time), e.time, e.seq, e.slots);
-    const int64_t fold_upto = e.newest - lateness_;
+    const int64_t fold_upto = e.newest - e.lateness_us;
     while (!store_.empty() && store_.time(0) <= fold_upto) {
       g_.ops.Add(base_.data(), store_.time(0), store_.seq(0), store_.slots(0), s->partial.data());
-      for (size_t d = 0; d < base_sets_.size(); ++d) {
+      if (nd > 0 && !base_sets_) base_sets_ = MakeSets(nd);
+      for (size_t d = 0; d < nd; ++d) {
         Token t = ColumnToken(g_.distinct[d], store_.slots(0));
         if (!t.is_null()) base_sets_[d].Add(t);
       }
@@ -52,45 +50,41 @@ class UnboundedWindow final : public WindowState {
   }
 
   void Prefetch() const override { __builtin_prefetch(total_.data()); }
-
   size_t EventBytes() const override { return store_.MemoryBytes(); }
-  size_t MemoryBytes() const override {
-    return sizeof(*this) + store_.MemoryBytes() + 2 * total_.size() * 8;
-  }
+  size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
 
  private:
   // base ∪ the kept events with time <= t.
   void LateQuery(const EventIn& e, Scratch* s, WindowOut* out) {
-    for (int i = 0; i < g_.ops.width(); ++i) out->partial[i] = base_[i];
+    const size_t nd = g_.distinct.size();
+    for (int i = 0; i < g_.ops.width(); ++i) out->partial[i] = base_.data()[i];
     const int64_t hi = store_.UpperBound(e.time);
-    for (auto& set : s->sets) set.Clear();
+    for (size_t d = 0; d < nd; ++d) s->sets[d].Clear();
     for (int64_t i = 0; i < hi; ++i) {
       g_.ops.Add(out->partial, store_.time(i), store_.seq(i), store_.slots(i), s->partial.data());
-      for (size_t d = 0; d < base_sets_.size(); ++d) {
+      for (size_t d = 0; d < nd; ++d) {
         Token t = ColumnToken(g_.distinct[d], store_.slots(i));
-        if (!t.is_null() && !base_sets_[d].Contains(t)) s->sets[d].Add(t);
+        if (!t.is_null() && !InBase(d, t)) s->sets[d].Add(t);
       }
     }
-    for (size_t d = 0; d < base_sets_.size(); ++d) {
-      out->distinct_count[d] = base_sets_[d].size() + s->sets[d].size();
+    for (size_t d = 0; d < nd; ++d) {
+      out->distinct_count[d] = (base_sets_ ? base_sets_[d].size() : 0) + s->sets[d].size();
       const Token t = e.tokens[d];
-      out->distinct_has[d] = !t.is_null() && (base_sets_[d].Contains(t) || s->sets[d].Contains(t));
+      out->distinct_has[d] = !t.is_null() && (InBase(d, t) || s->sets[d].Contains(t));
     }
   }
+  bool InBase(size_t d, Token t) const { return base_sets_ && base_sets_[d].Contains(t); }
 
   const GroupDef& g_;
-  int64_t lateness_;
   EventStore store_;
-  std::vector<double> total_, base_;
-  std::vector<DistinctSet> total_sets_, base_sets_;
+  SmallPartial total_, base_;
+  std::unique_ptr<DistinctSet[]> total_sets_, base_sets_;  // base_sets_ made when first needed
 };
 
 }  // namespace
 
 size_t UnboundedWindowSize() { return sizeof(UnboundedWindow); }
 
-WindowState* NewUnboundedWindow(const GroupDef& g, int64_t lateness_us, void* where) {
-  return new (where) UnboundedWindow(g, lateness_us);
-}
+WindowState* NewUnboundedWindow(const GroupDef& g, void* where) { return new (where) UnboundedWindow(g); }
 
 }  // namespace sluice::features

@@ -23,6 +23,7 @@ struct EventIn {
   const double* lift;   // e's own partial (Ops::Lift), computed once by the shard
   bool in_order;        // time >= the key's newest before this event
   int64_t newest;       // the key's newest time after this event
+  int64_t lateness_us;  // allowed_lateness (passed, not stored: it is the same for every key)
 };
 
 struct WindowOut {
@@ -52,15 +53,15 @@ class WindowState {
 // All group states of a key live in one allocation (see Shard), so a state is constructed in
 // place: StateSize bytes at `where`, suitably aligned. Destroy with ~WindowState().
 size_t StateSize(const GroupDef& g);
-WindowState* ConstructState(const GroupDef& g, int64_t lateness_us, void* where);
+WindowState* ConstructState(const GroupDef& g, void* where);
 
 // Per kind, used by the two functions above.
 size_t TimeWindowSize();
-WindowState* NewTimeWindow(const GroupDef& g, int64_t lateness_us, void* where);
+WindowState* NewTimeWindow(const GroupDef& g, void* where);
 size_t UnboundedWindowSize();
-WindowState* NewUnboundedWindow(const GroupDef& g, int64_t lateness_us, void* where);
+WindowState* NewUnboundedWindow(const GroupDef& g, void* where);
 size_t BucketWindowSize();
-WindowState* NewBucketWindow(const GroupDef& g, int64_t lateness_us, void* where);
+WindowState* NewBucketWindow(const GroupDef& g, void* where);
 size_t RowWindowSize();
 WindowState* NewRowWindow(const GroupDef& g, void* where);
 
