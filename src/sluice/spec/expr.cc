@@ -1,5 +1,6 @@
 #include "sluice/spec/expr.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -85,8 +86,7 @@ class Parser {
     return Status::InvalidArgument("column " + std::to_string(Peek().column) + ": " + msg);
   }
 
-  // Nesting is bounded so that a hostile expression cannot exhaust the stack.
-  static constexpr int kMaxDepth = 256;
+  static constexpr int kMaxDepth = kMaxExprNesting;
   struct DepthGuard {
     explicit DepthGuard(int* d) : d_(d) { ++*d_; }
     ~DepthGuard() { --*d_; }
@@ -114,6 +114,8 @@ class Parser {
       ++pos_;
       auto rhs = Binary(level + 1);
       if (!rhs.ok()) return rhs;
+      n.depth = 1 + std::max(lhs->depth, rhs->depth);
+      if (n.depth > kMaxExprDepth) return Fail("expression too deep (a tree of more than 1000 levels)");
       n.args.push_back(std::move(lhs.value()));
       n.args.push_back(std::move(rhs.value()));
       lhs = std::move(n);
@@ -134,6 +136,7 @@ class Parser {
       auto operand = Unary();
       if (!operand.ok()) return operand;
       if (n.name == "+") return operand;
+      n.depth = 1 + operand->depth;
       n.args.push_back(std::move(operand.value()));
       return n;
     }
@@ -147,6 +150,8 @@ class Parser {
       while (true) {
         auto arg = Binary(0);
         if (!arg.ok()) return arg;
+        fn.depth = std::max(fn.depth, 1 + arg->depth);
+        if (fn.args.size() >= 1000) return Fail("too many arguments (at most 1000)");
         fn.args.push_back(std::move(arg.value()));
         if (Peek().kind == Token::Kind::kOp && Peek().text == ",") {
           ++pos_;

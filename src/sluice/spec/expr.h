@@ -16,7 +16,14 @@ struct ExprNode {
   std::string name;  // identifier, operator ("+", "&&", "!", "neg") or function name
   std::vector<ExprNode> args;
   int column = 0;  // 1-based, for messages
+  int depth = 1;   // height of this subtree; later passes recurse over the tree
 };
+
+// Bounds that keep every recursive pass over an expression well inside the stack: nesting of
+// parentheses and unary operators while parsing, and the height of the resulting tree (a long
+// chain like a+a+...+a is parsed in a loop but builds a tall tree).
+inline constexpr int kMaxExprNesting = 256;
+inline constexpr int kMaxExprDepth = 1000;
 
 // Parses `text`; errors say the column and what was expected.
 core::Result<ExprNode> ParseExpr(std::string_view text);

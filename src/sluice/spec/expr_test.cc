@@ -44,6 +44,12 @@ TEST(Expr, Errors) {
             std::string::npos);
   EXPECT_NE(ParseExpr(std::string(5000, '-') + "1").status().message().find("nested too deeply"), std::string::npos);
   EXPECT_TRUE(ParseExpr(std::string(100, '(') + "1" + std::string(100, ')')).ok());
+  std::string chain = "a";
+  for (int i = 0; i < 100000; ++i) chain += "+a";
+  EXPECT_NE(ParseExpr(chain).status().message().find("too deep"), std::string::npos);
+  std::string ok_chain = "a";
+  for (int i = 0; i < 500; ++i) ok_chain += "+a";
+  EXPECT_TRUE(ParseExpr(ok_chain).ok());
 }
 
 }  // namespace
