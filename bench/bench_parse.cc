@@ -3,8 +3,10 @@
 // and does nothing else: no admission, no state, no output. With --threads N the records of each
 // chunk are decoded in parallel, as backfill does, while reading stays on one thread.
 //
-//   bench_parse SPEC --input FILE [--threads N] [--chunk-bytes B]
+//   bench_parse SPEC --input FILE [--threads N] [--chunk-bytes B] [--read-only]
 //
+// --read-only splits records without decoding them: the reader's share of the limit, which stays
+// on one thread whatever --threads is.
 // Prints one JSON object: records, decoded, failed, bytes, seconds, events_per_s, mb_per_s.
 #include <chrono>
 #include <cstdio>
@@ -26,6 +28,7 @@ struct Options {
   std::string spec, input;
   int threads = 1;
   size_t chunk_bytes = 4 << 20;  // backfill's default
+  bool read_only = false;
 };
 
 struct Counts {
@@ -44,17 +47,25 @@ bool ParseArgs(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
-    if (a == "--input" && has_value) o->input = argv[++i];
-    else if (a == "--threads" && has_value) o->threads = std::atoi(argv[++i]);
-    else if (a == "--chunk-bytes" && has_value) o->chunk_bytes = std::strtoull(argv[++i], nullptr, 10);
-    else if (!a.empty() && a[0] != '-' && o->spec.empty()) o->spec = a;
-    else return false;
+    if (a == "--input" && has_value)
+      o->input = argv[++i];
+    else if (a == "--threads" && has_value)
+      o->threads = std::atoi(argv[++i]);
+    else if (a == "--chunk-bytes" && has_value)
+      o->chunk_bytes = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--read-only")
+      o->read_only = true;
+    else if (!a.empty() && a[0] != '-' && o->spec.empty())
+      o->spec = a;
+    else
+      return false;
   }
   return !o->spec.empty() && !o->input.empty() && o->threads >= 1;
 }
 
 // Decodes records [lo, hi) of the chunk into `values` (schema-size values per record).
-void DecodeRange(const io::Chunk& chunk, size_t lo, size_t hi, size_t nf, core::Value* values, Worker* w) {
+void DecodeRange(const io::Chunk& chunk, size_t lo, size_t hi, size_t nf, core::Value* values,
+                 Worker* w) {
   w->arena.Reset();
   io::DecodeError err;
   core::EventTime t;
@@ -92,15 +103,18 @@ core::Result<Counts> Run(const spec::Pipeline& p, const Options& o) {
     if (!next.ok()) return next.status();
     more = *next;
     if (header && !chunk.records.empty()) {
-      for (auto& w : workers) SLUICE_RETURN_IF_ERROR(w.decoder->SetHeader(chunk.Text(chunk.records[0])));
+      for (auto& w : workers)
+        SLUICE_RETURN_IF_ERROR(w.decoder->SetHeader(chunk.Text(chunk.records[0])));
       chunk.records.erase(chunk.records.begin());
       header = false;
     }
     const size_t n = chunk.records.size();
     c.records += static_cast<int64_t>(n);
     values.resize(n * nf);
+    if (o.read_only) continue;
     pool.Run(o.threads, [&](int task) {
-      DecodeRange(chunk, n * task / o.threads, n * (task + 1) / o.threads, nf, values.data(), &workers[task]);
+      DecodeRange(chunk, n * task / o.threads, n * (task + 1) / o.threads, nf, values.data(),
+                  &workers[task]);
     });
   }
   for (const auto& w : workers) {
@@ -115,7 +129,9 @@ core::Result<Counts> Run(const spec::Pipeline& p, const Options& o) {
 int Main(int argc, char** argv) {
   Options o;
   if (!ParseArgs(argc, argv, &o)) {
-    std::fprintf(stderr, "usage: bench_parse SPEC --input FILE [--threads N] [--chunk-bytes B]\n");
+    std::fprintf(
+        stderr,
+        "usage: bench_parse SPEC --input FILE [--threads N] [--chunk-bytes B] [--read-only]\n");
     return 2;
   }
   auto p = spec::LoadPipeline(o.spec);
@@ -133,9 +149,10 @@ int Main(int argc, char** argv) {
   std::printf(
       "{\"records\": %lld, \"decoded\": %lld, \"failed\": %lld, \"bytes\": %lld, \"threads\": %d, "
       "\"seconds\": %.6f, \"events_per_s\": %.1f, \"mb_per_s\": %.2f, \"time_checksum\": %lld}\n",
-      static_cast<long long>(c->records), static_cast<long long>(c->decoded), static_cast<long long>(c->failed),
-      static_cast<long long>(c->bytes), o.threads, s, static_cast<double>(c->records) / s,
-      static_cast<double>(c->bytes) / s / 1e6, static_cast<long long>(c->time_checksum));
+      static_cast<long long>(c->records), static_cast<long long>(c->decoded),
+      static_cast<long long>(c->failed), static_cast<long long>(c->bytes), o.threads, s,
+      static_cast<double>(c->records) / s, static_cast<double>(c->bytes) / s / 1e6,
+      static_cast<long long>(c->time_checksum));
   return 0;
 }
 

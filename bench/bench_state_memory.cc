@@ -57,7 +57,11 @@ int64_t RssBytes() {
 // Everything one batch needs, allocated once before the baseline so it is not counted.
 struct BatchBuffers {
   BatchBuffers(size_t batch, size_t nf, size_t nfeat)
-      : key_chars(batch * kKeyLen), values(batch * nf), keys(batch), flags(batch), out(batch * nfeat),
+      : key_chars(batch * kKeyLen),
+        values(batch * nf),
+        keys(batch),
+        flags(batch),
+        out(batch * nfeat),
         rows(batch) {}
   std::vector<char> key_chars;
   std::vector<core::Value> values;
@@ -74,8 +78,9 @@ struct Growth {
 // Fills rows [0, n) with events first..first+n-1: distinct key, 1 ms apart, amount-like x.
 void FillBatch(const features::CompiledFeatures& cf, int64_t first, size_t n, BatchBuffers* b) {
   const spec::Pipeline& p = *cf.pipeline;
-  const size_t nf = p.schema.size(), nfeat = cf.num_features;
-  const int k_field = p.schema.Find("k"), x_field = p.schema.Find("x"), t_field = p.schema.time_index();
+  const size_t nf = p.schema.size();
+  const int k_field = p.schema.Find("k"), x_field = p.schema.Find("x"),
+            t_field = p.schema.time_index();
   for (size_t j = 0; j < n; ++j) {
     const int64_t e = first + static_cast<int64_t>(j);
     char* kc = &b->key_chars[j * kKeyLen];
@@ -92,11 +97,13 @@ void FillBatch(const features::CompiledFeatures& cf, int64_t first, size_t n, Ba
 }
 
 // Admits and applies one batch, adding each step's heap growth to `g`.
-bool ApplyBatch(features::Admission* adm, features::Shard* shard, BatchBuffers* b, size_t n, Growth* g) {
+bool ApplyBatch(features::Admission* adm, features::Shard* shard, BatchBuffers* b, size_t n,
+                Growth* g) {
   std::string detail;
   const int64_t h0 = HeapBytes();
   for (size_t j = 0; j < n; ++j) {
-    if (adm->Admit(b->rows[j].time_us, &b->keys[j], &b->flags[j], &detail) != core::Reason::kNone) return false;
+    if (adm->Admit(b->rows[j].time_us, &b->keys[j], &b->flags[j], &detail) != core::Reason::kNone)
+      return false;
   }
   const int64_t h1 = HeapBytes();
   shard->ApplyBatch(b->rows.data(), n, b->out.data(), b->out.size() / b->rows.size());
@@ -106,13 +113,71 @@ bool ApplyBatch(features::Admission* adm, features::Shard* shard, BatchBuffers* 
   return true;
 }
 
+struct Measurement {
+  int64_t keys = 0, live_keys = 0, heap = 0, rss = 0, events = 0;
+  Growth growth;
+  size_t state_size = 0, groups = 0;  // window-state objects of one key (before the block header)
+  double seconds = 0, drop_seconds = 0;
+};
+
+// Feeds `keys` events with distinct keys and measures what their state holds.
+bool Measure(const features::CompiledFeatures& cf, int64_t keys, size_t batch, Measurement* m) {
+  BatchBuffers b(batch, cf.pipeline->schema.size(), cf.num_features);
+  auto admission = std::make_unique<features::Admission>(cf);
+  auto shard = std::make_unique<features::Shard>(cf, 0, 1);
+  const int64_t heap0 = HeapBytes(), rss0 = RssBytes();
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t first = 0; first < keys; first += static_cast<int64_t>(batch)) {
+    const size_t n =
+        static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(batch), keys - first));
+    FillBatch(cf, first, n, &b);
+    if (!ApplyBatch(admission.get(), shard.get(), &b, n, &m->growth)) return false;
+  }
+  m->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m->keys = keys;
+  m->heap = HeapBytes() - heap0;
+  m->rss = RssBytes() - rss0;
+  m->events = static_cast<int64_t>(shard->EventBytes());
+  m->live_keys = shard->keys();
+  for (const auto& g : cf.key_spaces[0].groups) m->state_size += features::StateSize(g);
+  m->groups = cf.key_spaces[0].groups.size();
+  // Dropping every key costs what evicting them would (Sweep, TTL), so it is timed too.
+  const auto drop = std::chrono::steady_clock::now();
+  shard.reset();
+  admission.reset();
+  m->drop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - drop).count();
+  return true;
+}
+
+void Print(const Measurement& m) {
+  const double pairs = static_cast<double>(m.keys) * kFeatures;
+  const double per_pair = static_cast<double>(m.heap - m.events) / pairs;
+  auto ll = [](int64_t v) { return static_cast<long long>(v); };
+  std::printf(
+      "{\"keys\": %lld, \"features\": %d, \"live_keys\": %lld, \"heap_bytes\": %lld, "
+      "\"admission_bytes\": %lld, "
+      "\"shard_bytes\": %lld, \"event_bytes\": %lld, \"rss_bytes\": %lld, \"bytes_per_pair\": "
+      "%.2f, "
+      "\"bytes_per_pair_with_events\": %.2f, \"rss_bytes_per_pair\": %.2f, "
+      "\"target_bytes_per_pair\": %.0f, "
+      "\"ratio_to_target\": %.3f, \"seconds\": %.3f, \"drop_seconds\": %.3f, "
+      "\"window_state_size\": %zu, "
+      "\"groups\": %zu}\n",
+      ll(m.keys), kFeatures, ll(m.live_keys), ll(m.heap), ll(m.growth.admission),
+      ll(m.growth.shard), ll(m.events), ll(m.rss), per_pair, static_cast<double>(m.heap) / pairs,
+      static_cast<double>(m.rss - m.events) / pairs, kTargetBytes, per_pair / kTargetBytes,
+      m.seconds, m.drop_seconds, m.state_size, m.groups);
+}
+
 int Main(int argc, char** argv) {
   int64_t keys = 10'000'000;
   size_t batch = 4096;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--keys") keys = std::atoll(argv[i + 1]);
-    else if (a == "--batch") batch = std::strtoull(argv[i + 1], nullptr, 10);
+    if (a == "--keys")
+      keys = std::atoll(argv[i + 1]);
+    else if (a == "--batch")
+      batch = std::strtoull(argv[i + 1], nullptr, 10);
   }
   if (argc % 2 == 0 || keys <= 0 || keys >= 1'000'000'000 || batch == 0) {
     std::fprintf(stderr, "usage: bench_state_memory [--keys N (< 1e9)] [--batch B]\n");
@@ -122,40 +187,10 @@ int Main(int argc, char** argv) {
   if (!p.ok()) return std::fprintf(stderr, "%s\n", p.status().message().c_str()), 1;
   auto cf = features::Compile(*p);
   if (!cf.ok()) return std::fprintf(stderr, "%s\n", cf.status().message().c_str()), 1;
-  BatchBuffers b(batch, p->schema.size(), (*cf)->num_features);
-  auto admission = std::make_unique<features::Admission>(**cf);
-  auto shard = std::make_unique<features::Shard>(**cf, 0, 1);
-  const int64_t heap0 = HeapBytes(), rss0 = RssBytes();
-  const auto start = std::chrono::steady_clock::now();
-  Growth g;
-  for (int64_t first = 0; first < keys; first += static_cast<int64_t>(batch)) {
-    const size_t n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(batch), keys - first));
-    FillBatch(**cf, first, n, &b);
-    if (!ApplyBatch(admission.get(), shard.get(), &b, n, &g)) return std::fprintf(stderr, "event not admitted\n"), 1;
-  }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const int64_t heap = HeapBytes() - heap0, rss = RssBytes() - rss0;
-  const int64_t events = static_cast<int64_t>(shard->EventBytes());
-  const long long live_keys = shard->keys();
-  const double pairs = static_cast<double>(keys) * kFeatures;
-  const double per_pair = static_cast<double>(heap - events) / pairs;
-  size_t state_size = 0;  // the window-state objects of one key, before the shard's block header
-  for (const auto& g : (*cf)->key_spaces[0].groups) state_size += features::StateSize(g);
-  // Dropping every key costs what evicting them would (Sweep, TTL), so it is timed too.
-  const auto drop = std::chrono::steady_clock::now();
-  shard.reset();
-  admission.reset();
-  const double drop_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - drop).count();
-  std::printf(
-      "{\"keys\": %lld, \"features\": %d, \"live_keys\": %lld, \"heap_bytes\": %lld, \"admission_bytes\": %lld, "
-      "\"shard_bytes\": %lld, \"event_bytes\": %lld, \"rss_bytes\": %lld, \"bytes_per_pair\": %.2f, "
-      "\"bytes_per_pair_with_events\": %.2f, \"rss_bytes_per_pair\": %.2f, \"target_bytes_per_pair\": %.0f, "
-      "\"ratio_to_target\": %.3f, \"seconds\": %.3f, \"drop_seconds\": %.3f, \"window_state_size\": %zu, \"groups\": %zu}\n",
-      static_cast<long long>(keys), kFeatures, live_keys, static_cast<long long>(heap),
-      static_cast<long long>(g.admission), static_cast<long long>(g.shard), static_cast<long long>(events),
-      static_cast<long long>(rss), per_pair, static_cast<double>(heap) / pairs,
-      static_cast<double>(rss - events) / pairs, kTargetBytes, per_pair / kTargetBytes, secs, drop_secs, state_size,
-      (*cf)->key_spaces[0].groups.size());
+  Measurement m;
+  if (!Measure(**cf, keys, batch, &m))
+    return std::fprintf(stderr, "bench_state_memory: an event was not admitted\n"), 1;
+  Print(m);
   return 0;
 }
 

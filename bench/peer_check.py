@@ -130,7 +130,8 @@ def check(sluice_csv, sluice_dead, pandas_sample, spec_path, events_path):
     if dead:
         problems.append(f"Sluice dead-lettered {dead} events")
     return {"rows_sampled": rows, "values_compared": compared, "differ": len(differ), "dead_letters": dead,
-            "pandas_wrong": [f"record {i} {n}: sluice {a!r}, pandas {b!r}, exact {x!r}" for i, n, a, b, x, _ in pandas_wrong],
+            "pandas_wrong": [f"record {i} {n}: sluice {a!r}, pandas {b!r}, exact {x!r}"
+                             for i, n, a, b, x, _ in pandas_wrong],
             "problems": problems, "ok": not problems}
 
 

@@ -51,13 +51,18 @@ class Session:
         path = os.path.abspath(path)
         return os.path.relpath(path, REPO) if path.startswith(REPO + os.sep) else path
 
-    def run(self, what, argv, env=None, timeout=3600):
-        """Runs argv from the repo root; returns (wall s, cpu s, stdout, stderr)."""
+    def note(self, what, argv, env=None):
+        """Records a command for docs/benchmarks.md (once per `what`)."""
         line = " ".join(shlex.quote(self.rel(a) if os.path.isabs(a) else a) for a in argv)
         if env:
             line = " ".join(f"{k}={v}" for k, v in env.items()) + " " + line
         if what not in (w for w, _ in self.commands):
             self.commands.append((what, line))
+        return line
+
+    def run(self, what, argv, env=None, timeout=3600):
+        """Runs argv from the repo root; returns (wall s, cpu s, stdout, stderr)."""
+        line = self.note(what, argv, env)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         p = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout,
@@ -91,13 +96,18 @@ def prepare_data(s, sluice):
     data = os.path.join(s.work, f"fraud-{a.events}-seed{a.seed}")
     os.makedirs(data, exist_ok=True)
     events, ordered = os.path.join(data, "events.jsonl"), os.path.join(data, "events_in_order.jsonl")
+    gen = [sluice, "gen", "fraud", "--events", str(a.events), "--seed", str(a.seed), "--out", events,
+           "--labels-out", os.path.join(data, "labels.jsonl"), "--quiet"]
     if a.regen or not os.path.exists(events):
-        s.run("generate", [sluice, "gen", "fraud", "--events", str(a.events), "--seed", str(a.seed),
-                           "--out", events, "--labels-out", os.path.join(data, "labels.jsonl"), "--quiet"])
+        s.run("generate the events", gen)
         if os.path.exists(ordered):
             os.remove(ordered)
+    else:
+        s.note("generate the events (cached from an earlier run)", gen)
     if not os.path.exists(ordered):
         sort_by_time(events, ordered)
+    s.commands.append(("in-order copy for pandas: the events stable-sorted by ts (sort_by_time)",
+                       "# -> " + s.rel(ordered)))
     for path in (events, ordered):
         with open(path, "rb") as f:
             while f.read(1 << 24):
@@ -136,8 +146,11 @@ def bench_backfill_vs_parse(s, bins, data, events):
     out = os.path.join(data, "fraud_out.csv")
     dead = os.path.join(data, "fraud_dead.jsonl")
     res = {t: {"backfill": [], "backfill_cpu": [], "stages": [], "parse": [], "parse_cpu": []} for t in (1, 2)}
-    records = None
+    records, read_only = None, []
     for _ in range(s.args.runs):
+        wall, _, _, _ = s.run("bench_parse, reading only", [bins["bench_parse"], FRAUD_SPEC, "--input", events,
+                                                             "--read-only"])
+        read_only.append(wall)
         for t in (1, 2):
             wall, cpu, _, err = s.run(f"backfill fraud, {t} thread(s)",
                                       [bins["sluice"], "backfill", FRAUD_SPEC, "--input", events, "--output", out,
@@ -155,7 +168,7 @@ def bench_backfill_vs_parse(s, bins, data, events):
             r["parse_cpu"].append(cpu)
     with open(dead, "rb") as f:
         dead_letters = sum(1 for _ in f)
-    summary = {"records": records, "dead_letters": dead_letters}
+    summary = {"records": records, "dead_letters": dead_letters, "read_only": statistics.median(read_only)}
     for t, r in res.items():
         summary[t] = {k: statistics.median(v) for k, v in r.items() if k != "stages"}
         summary[t]["stages"] = median_dict([x for x in r["stages"] if x])
@@ -264,13 +277,17 @@ def details_markdown(r):
     lines = ["### Details", ""]
     for t in (1, 2):
         st = ", ".join(f"{k} {v:.2f} s" for k, v in b[t]["stages"].items())
-        lines.append(f"- backfill {t} thread(s): median {b[t]['backfill']:.2f} s wall, {b[t]['backfill_cpu']:.2f} s CPU; "
+        lines.append(f"- backfill {t} thread(s): median {b[t]['backfill']:.2f} s wall, "
+                     f"{b[t]['backfill_cpu']:.2f} s CPU; "
                      f"stages (SLUICE_STAGE_TIMES, medians): {st}. bench_parse: {b[t]['parse']:.2f} s wall, "
                      f"{b[t]['parse_cpu']:.2f} s CPU.")
-    lines.append(f"- 2-thread speed-up of backfill: {b[1]['backfill'] / b[2]['backfill']:.2f}x; "
+    lines.append(f"- 2-thread speed-up of backfill: {b[1]['backfill'] / b[2]['backfill']:.2f}x, of bench_parse: "
+                 f"{b[1]['parse'] / b[2]['parse']:.2f}x (how much of a second core this run could get); "
+                 f"reading and splitting records alone (bench_parse --read-only): {b['read_only']:.2f} s; "
                  f"dead letters in the fraud log: {b['dead_letters']:,} of {b['records']:,} records (late arrivals).")
     c = p["check"]
-    lines.append(f"- peer: Sluice {p['sluice']:.2f} s wall ({p['sluice_cpu']:.2f} s CPU, parse and CSV output included); "
+    lines.append(f"- peer: Sluice {p['sluice']:.2f} s wall ({p['sluice_cpu']:.2f} s CPU, parse and CSV output "
+                 f"included); "
                  f"pandas read_json {p['pandas_read']:.2f} s + compute {p['pandas_compute']:.2f} s (pandas writes "
                  f"no output).")
     lines.append(f"- agreement (bench/peer_check.py): {c['values_compared']:,} values in {c['rows_sampled']:,} sampled "
@@ -285,7 +302,8 @@ def details_markdown(r):
                      f"({x['rss_bytes_per_pair']:.1f} B/pair without events); with events "
                      f"{x['bytes_per_pair_with_events']:.1f} B/pair; per key: {x['heap_bytes'] / keys:.0f} B, of which "
                      f"Admission {x['admission_bytes'] / keys:.0f} B and the window-state object (StateSize) "
-                     f"{x['window_state_size']} B; apply {x['seconds']:.1f} s, dropping all keys {x['drop_seconds']:.1f} s.")
+                     f"{x['window_state_size']} B; apply {x['seconds']:.1f} s, dropping all keys "
+                     f"{x['drop_seconds']:.1f} s.")
     return lines
 
 
@@ -296,7 +314,8 @@ def write_doc(s, r, rows, started):
             f"Load average before / after: {r['load'][0]} / {r['load'][1]} (the machine is shared: figures are "
             f"medians of {s.args.runs} runs, pandas of {s.args.long_runs}). Engine: {r['git']}.", "",
             markdown_table(rows), ""] + details_markdown(r) + [
-            "", "### Commands", "", "```sh", "cmake --preset release && cmake --build build",
+            "", "### Commands", "", f"`{s.rel(s.bin)}/` holds copies of build/sluice and build/bench/bench_* taken "
+            "at the start of the run.", "", "```sh", "cmake --preset release && cmake --build build",
             "/usr/bin/python3 " + " ".join(shlex.quote(a) for a in r["argv"])]
     body += [f"# {what}\n{line}" for what, line in s.commands] + ["```", END]
     path = os.path.join(REPO, s.args.doc)
