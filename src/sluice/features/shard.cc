@@ -129,7 +129,7 @@ Shard::KeyState* Shard::Lookup(int ks, const KeyRef& key) {
 }
 
 void Shard::ApplyBatch(const Row* rows, size_t n, double* out, size_t stride) {
-  constexpr size_t kSub = 32, kAheadLookup = 4, kAheadApply = 2;
+  constexpr size_t kSub = 32, kAheadLookup = 4;
   const size_t nk = cf_.key_spaces.size();
   states_.resize(kSub * nk);
   auto mine = [&](const KeyRef& k) { return !k.null && OwnerShard(k.hash, num_shards_) == id_; };
@@ -150,12 +150,12 @@ void Shard::ApplyBatch(const Row* rows, size_t n, double* out, size_t stride) {
         states_[j * nk + k] = st;
       }
     }
+    // Every block of the sub-batch was prefetched above and is arriving; now ask for the lines
+    // each window will touch (its ring ends and suffix aggregates), then apply in order.
+    for (size_t j = 0; j < m * nk; ++j) {
+      if (KeyState* st = states_[j]) st->PrefetchGroups();
+    }
     for (size_t j = 0; j < m; ++j) {
-      if (j + kAheadApply < m) {
-        for (size_t k = 0; k < nk; ++k) {
-          if (KeyState* st = states_[(j + kAheadApply) * nk + k]) st->PrefetchGroups();
-        }
-      }
       ApplyRow(rows[base + j], &states_[j * nk], out + (base + j) * stride);
     }
   }
