@@ -11,13 +11,13 @@ add_test(NAME bad_input.self_check
                  --self-check --threads 1)
 add_test(NAME bad_input.asan
          COMMAND ${PY} ${BAD_INPUT_CHECK} --sluice ${SLUICE_ASAN_BIN} --workdir ${WORK}/bad_input/asan)
-set_tests_properties(bad_input.release bad_input.self_check PROPERTIES TIMEOUT 300 LABELS bad_input)
-set_tests_properties(bad_input.asan PROPERTIES TIMEOUT 900 LABELS "bad_input;sanitize")
+set_tests_properties(bad_input.release bad_input.self_check PROPERTIES TIMEOUT 300)
+set_tests_properties(bad_input.asan PROPERTIES TIMEOUT 900)
 
 include(${CMAKE_CURRENT_LIST_DIR}/../fuzz/targets.cmake)
 foreach(name ${SLUICE_FUZZ_TARGETS})
   add_test(NAME fuzz.${name}
            COMMAND ${PY} ${CMAKE_CURRENT_LIST_DIR}/../fuzz/run_fuzz.py --fuzz-dir ${SLUICE_FUZZ_DIR}
                    --name ${name} --workdir ${WORK}/fuzz/${name} --seconds 20 --rss-limit-mb 2048)
-  set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 240 LABELS "fuzz;sanitize")
+  set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 240)
 endforeach()

@@ -9,8 +9,8 @@ foreach(scenario_file ${SLUICE_SCENARIO_FILES})
   get_filename_component(scenario_name ${scenario_file} NAME_WE)
   add_test(NAME scenario.${scenario_name}
            COMMAND ${PY} ${SLUICE_SCENARIO_DIR}/run_scenarios.py --sluice ${SLUICE_BIN} ${scenario_file})
-  set_tests_properties(scenario.${scenario_name} PROPERTIES LABELS scenario TIMEOUT 300)
+  set_tests_properties(scenario.${scenario_name} PROPERTIES TIMEOUT 300)
 endforeach()
 add_test(NAME scenario.self_check
          COMMAND ${PY} ${SLUICE_SCENARIO_DIR}/run_scenarios.py --sluice ${SLUICE_BIN} --self-check)
-set_tests_properties(scenario.self_check PROPERTIES LABELS scenario TIMEOUT 600)
+set_tests_properties(scenario.self_check PROPERTIES TIMEOUT 600)
