@@ -19,7 +19,8 @@ const char* kHelp =
     "event time, every feature (point-in-time, identical to what the streaming engine serves),\n"
     "and with --labels the label joined point-in-time. Records that cannot be applied go to the\n"
     "dead-letter file (--dead-letter, else the spec's dead_letter.file) with their reason.\n"
-    "--threads N gives byte-identical output for every N. --chunk-bytes B (default 4 MiB) sets how\n"
+    "--threads N gives byte-identical output for every N. --chunk-bytes B (default 4 MiB) sets "
+    "how\n"
     "much input each parallel step takes; it changes speed and memory, never results.\n";
 
 void PrintSummary(const engine::BackfillStats& s, size_t features) {
@@ -50,7 +51,8 @@ int RunBackfill(int argc, char** argv) {
   if (HelpAsked(argc, argv, kHelp)) return 0;
   Args args;
   std::string err;
-  if (!args.Parse(argc, argv, 2, {"input", "output", "labels", "dead-letter", "threads", "chunk-bytes"},
+  if (!args.Parse(argc, argv, 2,
+                  {"input", "output", "labels", "dead-letter", "threads", "chunk-bytes"},
                   {"quiet", "progress"}, &err)) {
     return Fail("backfill", err, 2);
   }

@@ -39,7 +39,7 @@ struct Batch {
   std::vector<int64_t> seqs;     // per applied row
   std::vector<double> rows;      // applied row r's features at [r * N, (r + 1) * N)
   std::vector<features::Shard::Row> shard_rows;
-  std::vector<std::vector<double>> shard_out;  // per shard, when there are several: its cells
+  std::vector<std::vector<double>> shard_out;      // per shard, when there are several: its cells
   std::vector<double> labels;                      // per applied row (labels only)
   std::vector<std::string> parts;                  // formatted CSV, one per format task
   std::vector<std::vector<uint32_t>> row_lengths;  // per format task (labels only)

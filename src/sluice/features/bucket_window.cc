@@ -174,8 +174,6 @@ class BucketWindow final : public WindowState {
 
 size_t BucketWindowSize() { return sizeof(BucketWindow); }
 
-WindowState* NewBucketWindow(const GroupDef& g, void* where) {
-  return new (where) BucketWindow(g);
-}
+WindowState* NewBucketWindow(const GroupDef& g, void* where) { return new (where) BucketWindow(g); }
 
 }  // namespace sluice::features

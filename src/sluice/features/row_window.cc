@@ -10,7 +10,8 @@ namespace {
 
 class RowWindow final : public WindowState {
  public:
-  explicit RowWindow(const GroupDef& g) : g_(g), store_(g.num_slots), sets_(MakeSets(g.distinct.size())) {
+  explicit RowWindow(const GroupDef& g)
+      : g_(g), store_(g.num_slots), sets_(MakeSets(g.distinct.size())) {
     stacks_.Init(&g.ops);
   }
 

@@ -206,7 +206,8 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
   for (size_t d = 0; d < g.distinct.size(); ++d)
     tokens_[d] = ColumnToken(g.distinct[d], slots_.data());
   g.ops.Lift(time_us, seq, slots_.data(), lift_.data());
-  EventIn in{time_us, seq, slots_.data(), tokens_.data(), lift_.data(), in_order, newest, cf_.lateness_us};
+  EventIn in{time_us,      seq,      slots_.data(), tokens_.data(),
+             lift_.data(), in_order, newest,        cf_.lateness_us};
   WindowOut out{excl_.data(), distinct_count_.data(), distinct_has_.get()};
   state->Apply(in, &scratch_, &out);
   if (g.any_included && !g.ops.empty()) {

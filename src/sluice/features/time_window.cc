@@ -125,8 +125,6 @@ class TimeWindow final : public WindowState {
 
 size_t TimeWindowSize() { return sizeof(TimeWindow); }
 
-WindowState* NewTimeWindow(const GroupDef& g, void* where) {
-  return new (where) TimeWindow(g);
-}
+WindowState* NewTimeWindow(const GroupDef& g, void* where) { return new (where) TimeWindow(g); }
 
 }  // namespace sluice::features

@@ -85,6 +85,8 @@ class UnboundedWindow final : public WindowState {
 
 size_t UnboundedWindowSize() { return sizeof(UnboundedWindow); }
 
-WindowState* NewUnboundedWindow(const GroupDef& g, void* where) { return new (where) UnboundedWindow(g); }
+WindowState* NewUnboundedWindow(const GroupDef& g, void* where) {
+  return new (where) UnboundedWindow(g);
+}
 
 }  // namespace sluice::features

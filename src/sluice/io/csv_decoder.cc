@@ -67,24 +67,10 @@ class CsvDecoder final : public Decoder {
       if (!Convert(cells_[c], idx, &values[idx], is_time ? err : &field_err) && is_time)
         return false;
     }
-    if (!TimeFromValue(values[schema_.time_index()], schema_.time_unit(), time, err)) {
-      err->detail = "column '" + schema_.field(schema_.time_index()).name + "': " + err->detail;
-      return false;
-    }
-    if (field_err.reason != Reason::kNone) {
-      *err = std::move(field_err);
-      return false;
-    }
-    return true;
+    return FinishDecode(schema_, values, "column", &field_err, time, err);
   }
 
  private:
-  static bool Fail(DecodeError* err, Reason r, std::string detail) {
-    err->reason = r;
-    err->detail = std::move(detail);
-    return false;
-  }
-
   // Splits into cells_; quoted cells with "" are unescaped into `arena`.
   bool Split(std::string_view rec, StringArena* arena, DecodeError* err) {
     cells_.clear();

@@ -42,4 +42,16 @@ std::unique_ptr<Decoder> MakeDecoder(const spec::Pipeline& p);
 bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out,
                    DecodeError* err);
 
+// Sets err and returns false, for `return Fail(...)` in decoders.
+inline bool Fail(DecodeError* err, core::Reason r, std::string detail) {
+  err->reason = r;
+  err->detail = std::move(detail);
+  return false;
+}
+
+// The last step of both decoders: the event time is checked before any field error is reported
+// (bad_time is the better reason, docs/semantics.md). `what` names a field ("field", "column").
+bool FinishDecode(const core::Schema& schema, const core::Value* values, const char* what,
+                  DecodeError* field_err, core::EventTime* time, DecodeError* err);
+
 }  // namespace sluice::io

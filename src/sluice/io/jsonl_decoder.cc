@@ -54,24 +54,10 @@ class JsonlDecoder final : public Decoder {
         Convert(field.value, idx, &values[idx], arena, &field_err);
       }
     }
-    if (!TimeFromValue(values[schema_.time_index()], schema_.time_unit(), time, err)) {
-      err->detail = "field '" + schema_.field(schema_.time_index()).name + "': " + err->detail;
-      return false;
-    }
-    if (field_err.reason != Reason::kNone) {
-      *err = std::move(field_err);
-      return false;
-    }
-    return true;
+    return FinishDecode(schema_, values, "field", &field_err, time, err);
   }
 
  private:
-  static bool Fail(DecodeError* err, Reason r, std::string detail) {
-    err->reason = r;
-    err->detail = std::move(detail);
-    return false;
-  }
-
   bool WrongType(int idx, const char* got, DecodeError* err) const {
     const core::FieldDef& f = schema_.field(idx);
     return Fail(err, Reason::kSchema,
@@ -168,6 +154,20 @@ class JsonlDecoder final : public Decoder {
 
 std::unique_ptr<Decoder> MakeJsonlDecoder(const core::Schema& schema, bool reject_unknown_fields) {
   return std::make_unique<JsonlDecoder>(schema, reject_unknown_fields);
+}
+
+bool FinishDecode(const core::Schema& schema, const core::Value* values, const char* what,
+                  DecodeError* field_err, core::EventTime* time, DecodeError* err) {
+  if (!TimeFromValue(values[schema.time_index()], schema.time_unit(), time, err)) {
+    err->detail =
+        std::string(what) + " '" + schema.field(schema.time_index()).name + "': " + err->detail;
+    return false;
+  }
+  if (field_err->reason != Reason::kNone) {
+    *err = std::move(*field_err);
+    return false;
+  }
+  return true;
 }
 
 bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out,

@@ -115,7 +115,8 @@ class Parser {
       auto rhs = Binary(level + 1);
       if (!rhs.ok()) return rhs;
       n.depth = 1 + std::max(lhs->depth, rhs->depth);
-      if (n.depth > kMaxExprDepth) return Fail("expression too deep (a tree of more than 1000 levels)");
+      if (n.depth > kMaxExprDepth)
+        return Fail("expression too deep (a tree of more than 1000 levels)");
       n.args.push_back(std::move(lhs.value()));
       n.args.push_back(std::move(rhs.value()));
       lhs = std::move(n);

@@ -40,9 +40,13 @@ TEST(Expr, Errors) {
   EXPECT_FALSE(ParseExpr("(a").ok());
   EXPECT_FALSE(ParseExpr("a b").ok());
   EXPECT_FALSE(ParseExpr("").ok());
-  EXPECT_NE(ParseExpr(std::string(5000, '(') + "1" + std::string(5000, ')')).status().message().find("nested too deeply"),
+  EXPECT_NE(ParseExpr(std::string(5000, '(') + "1" + std::string(5000, ')'))
+                .status()
+                .message()
+                .find("nested too deeply"),
             std::string::npos);
-  EXPECT_NE(ParseExpr(std::string(5000, '-') + "1").status().message().find("nested too deeply"), std::string::npos);
+  EXPECT_NE(ParseExpr(std::string(5000, '-') + "1").status().message().find("nested too deeply"),
+            std::string::npos);
   EXPECT_TRUE(ParseExpr(std::string(100, '(') + "1" + std::string(100, ')')).ok());
   std::string chain = "a";
   for (int i = 0; i < 100000; ++i) chain += "+a";
