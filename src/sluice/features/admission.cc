@@ -23,8 +23,11 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
   }
   for (size_t k = 0; k < n; ++k) {
     if (keys[k].null) continue;
-    found_[k] = newest_[k].find(keys[k]);
-    if (found_[k] != newest_[k].end() && t < found_[k]->second - cf_.lateness_us) {
+    // One probe per key: a new key is inserted right away as "never seen" (kNever), which is
+    // what it stays if this event turns out late for another key.
+    found_[k] = newest_[k].lazy_emplace(
+        keys[k], [&](const auto& ctor) { ctor(std::string(keys[k].bytes), kNever); });
+    if (found_[k]->second != kNever && t < found_[k]->second - cf_.lateness_us) {
       *detail = "late for key " + cf_.key_spaces[k].name + ": " +
                 FormatSeconds(found_[k]->second - t) +
                 " older than the key's newest event (allowed_lateness " +
@@ -35,13 +38,8 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
   for (size_t k = 0; k < n; ++k) {
     flags[k] = 0;
     if (keys[k].null) continue;
-    if (found_[k] == newest_[k].end()) {
-      newest_[k].emplace(std::string(keys[k].bytes), t);
-      flags[k] = kKeyInOrder | kKeyReset;
-      continue;
-    }
     int64_t& newest = found_[k]->second;
-    if (t - newest > cf_.ttl_us) {
+    if (newest == kNever || t - newest > cf_.ttl_us) {
       flags[k] = kKeyInOrder | kKeyReset;
       newest = t;
     } else if (t >= newest) {

@@ -121,10 +121,10 @@ Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
 Shard::~Shard() = default;
 
 Shard::KeyState* Shard::Lookup(int ks, const KeyRef& key) {
-  auto& table = tables_[ks];
-  auto it = table.find(key);
-  if (it == table.end())
-    it = table.emplace(std::string(key.bytes), KeyStatePtr(KeyState::Create(layouts_[ks]))).first;
+  // One probe whether the key is new or not (most keys of a composite key space are new).
+  auto it = tables_[ks].lazy_emplace(key, [&](const auto& ctor) {
+    ctor(std::string(key.bytes), KeyStatePtr(KeyState::Create(layouts_[ks])));
+  });
   return it->second.get();
 }
 
