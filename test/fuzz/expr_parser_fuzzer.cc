@@ -1,6 +1,7 @@
 // Fuzzes spec::ParseExpr. Errors must be Statuses with a message (they name the column); a tree
 // that parses must be well formed: operators have their operand counts, calls name a known
 // function with an accepted number of arguments (the parser checks arity), columns lie in the text.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -40,16 +41,35 @@ void CheckNode(const ExprNode& n, std::string_view text) {
     sluice::fuzz::Fail("node column outside the text", text);
 }
 
+// Every node's `depth` is its subtree's height (later passes rely on it to bound recursion), and
+// no accepted tree is taller than kMaxExprDepth.
+void CheckDepth(const ExprNode& n, std::string_view text) {
+  int want = 1;
+  for (const auto& a : n.args) want = std::max(want, a.depth + 1);
+  if (n.depth != want) sluice::fuzz::Fail("node depth is not its subtree's height", text);
+  if (n.depth > sluice::spec::kMaxExprDepth)
+    sluice::fuzz::Fail("accepted a tree taller than the bound", text);
+}
+
 // Iterative, so that the harness itself survives trees of any depth (a long chain `a+a+...+a`
-// parses without recursion but gives a left-deep tree).
-void Walk(const ExprNode& root, std::string_view text) {
+// parses without recursion but gives a left-deep tree). Returns the identifiers in first-use
+// order of a left-to-right walk, which is what CollectIdents must report.
+std::vector<std::string> Walk(const ExprNode& root, std::string_view text) {
+  std::vector<std::string> idents;
   std::vector<const ExprNode*> todo = {&root};
   while (!todo.empty()) {
     const ExprNode* n = todo.back();
     todo.pop_back();
     CheckNode(*n, text);
-    for (const auto& a : n->args) todo.push_back(&a);
+    CheckDepth(*n, text);
+    if (n->kind == ExprNode::Kind::kIdent &&
+        std::find(idents.begin(), idents.end(), n->name) == idents.end()) {
+      idents.push_back(n->name);
+    }
+    for (auto it = n->args.rbegin(); it != n->args.rend(); ++it)
+      todo.push_back(&*it);  // left first
   }
+  return idents;
 }
 
 }  // namespace
@@ -62,8 +82,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       sluice::fuzz::Fail("expression error without a message", text);
     return 0;
   }
-  Walk(*r, text);
+  const std::vector<std::string> walked = Walk(*r, text);
   std::vector<std::string> idents;
   sluice::spec::CollectIdents(*r, &idents);
+  if (idents != walked) sluice::fuzz::Fail("CollectIdents disagrees with a walk of the tree", text);
   return 0;
 }

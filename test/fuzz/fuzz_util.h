@@ -8,7 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/core/reason.h"
+#include "sluice/core/time.h"
 #include "sluice/core/value.h"
+#include "sluice/io/decoder.h"
 #include "sluice/io/record_reader.h"
 
 namespace sluice::fuzz {
@@ -98,6 +101,20 @@ inline void Consume(unsigned v) { g_sink = v; }
   std::fprintf(stderr, "INVARIANT BROKEN: %s\ninput (%zu bytes): %.*s\n", what, input.size(),
                static_cast<int>(input.size() > 512 ? 512 : input.size()), input.data());
   std::abort();
+}
+
+// What every decoder owes a caller, checked by both decoder targets: a failure has a decoding
+// reason and a detail; a success has an event time in the valid range.
+inline void CheckDecodeOutcome(bool ok, const io::DecodeError& err, core::EventTime time,
+                               std::string_view input) {
+  if (!ok) {
+    if (err.reason != core::Reason::kParseError && err.reason != core::Reason::kSchema &&
+        err.reason != core::Reason::kBadTime)
+      Fail("decode failure with a reason outside parse_error/schema/bad_time", input);
+    if (err.detail.empty()) Fail("decode failure without a detail", input);
+    return;
+  }
+  if (!core::IsValidEventTime(time.micros())) Fail("accepted an out-of-range event time", input);
 }
 
 }  // namespace sluice::fuzz

@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace sluice::core {
 namespace {
@@ -184,50 +183,68 @@ Result<EventTime> ParseIso8601(std::string_view s) {
   return Checked(secs * 1000000 + frac);
 }
 
-std::string FormatIso8601(EventTime t) {
-  int64_t us = t.micros();
-  int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-  int64_t frac = us - secs * 1000000;
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t rem = secs - days * 86400;
+namespace {
+
+// Writes v as exactly `width` digits (zero-padded); v fits.
+char* PutDigits(int64_t v, int width, char* p) {
+  for (int i = width - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
+  return p + width;
+}
+
+// Writes "." and the `width`-digit fraction without its trailing zeros; nothing when it is 0.
+char* PutFraction(int64_t frac, int width, char* p) {
+  if (frac == 0) return p;
+  while (frac % 10 == 0) {
+    frac /= 10;
+    --width;
+  }
+  *p++ = '.';
+  return PutDigits(frac, width, p);
+}
+
+}  // namespace
+
+// Row formatting calls these for every event: they write into the caller's buffer, no allocation.
+void AppendIso8601(EventTime t, std::string* out) {
+  const int64_t us = t.micros();  // valid times are non-negative
+  const int64_t secs = us / 1000000, rem = secs % 86400;
   int64_t y;
   unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  std::string out(buf, n);
-  if (frac != 0) {
-    char fb[24];
-    std::snprintf(fb, sizeof fb, "%06lld", static_cast<long long>(frac));
-    std::string f(fb);
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    out += "." + f;
-  }
-  out += "Z";
+  CivilFromDays(secs / 86400, &y, &m, &d);
+  char buf[40];
+  char* p = PutDigits(y, 4, buf);
+  *p++ = '-';
+  p = PutDigits(m, 2, p);
+  *p++ = '-';
+  p = PutDigits(d, 2, p);
+  *p++ = 'T';
+  p = PutDigits(rem / 3600, 2, p);
+  *p++ = ':';
+  p = PutDigits(rem / 60 % 60, 2, p);
+  *p++ = ':';
+  p = PutDigits(rem % 60, 2, p);
+  p = PutFraction(us % 1000000, 6, p);
+  *p++ = 'Z';
+  out->append(buf, p);
+}
+
+std::string FormatIso8601(EventTime t) {
+  std::string out;
+  AppendIso8601(t, &out);
   return out;
 }
 
 void AppendTime(EventTime t, TimeUnit unit, std::string* out) {
   if (unit == TimeUnit::kIso8601) {
-    out->append(FormatIso8601(t));
+    AppendIso8601(t, out);
     return;
   }
-  int64_t m = MicrosPerUnit(unit);
-  int64_t us = t.micros();  // valid times are non-negative
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, us / m);
-  out->append(buf, r.ptr);
-  int64_t frac = us % m;
-  if (frac == 0) return;
-  int width = unit == TimeUnit::kMillis ? 3 : 6;
-  char fb[24];
-  std::snprintf(fb, sizeof fb, "%0*lld", width, static_cast<long long>(frac));
-  std::string f(fb);
-  while (!f.empty() && f.back() == '0') f.pop_back();
-  out->push_back('.');
-  out->append(f);
+  const int64_t m = MicrosPerUnit(unit);
+  const int64_t us = t.micros();  // valid times are non-negative
+  char buf[40];
+  char* p = std::to_chars(buf, buf + 24, us / m).ptr;
+  p = PutFraction(us % m, unit == TimeUnit::kMillis ? 3 : 6, p);
+  out->append(buf, p);
 }
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {

@@ -61,8 +61,9 @@ Result<EventTime> TimeFromNumber(double value, TimeUnit unit);
 Result<EventTime> TimeFromInteger(int64_t value, TimeUnit unit);
 // ISO-8601 "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+HH:MM]" (T or space); no zone means UTC.
 Result<EventTime> ParseIso8601(std::string_view text);
-// "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", fraction trimmed.
+// "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", fraction trimmed. Valid (non-negative) event times only.
 std::string FormatIso8601(EventTime t);
+void AppendIso8601(EventTime t, std::string* out);
 // The time in `unit` as an exact, shortest decimal (iso8601: FormatIso8601). Appends to out.
 void AppendTime(EventTime t, TimeUnit unit, std::string* out);
 

@@ -60,6 +60,18 @@ TEST(EventTime, AppendsInUnit) {
   s.clear();
   AppendTime(EventTime::FromMicros(1001), TimeUnit::kMillis, &s);
   EXPECT_EQ(s, "1.001");
+  s.clear();
+  AppendTime(EventTime::FromMicros(1700000000120000), TimeUnit::kSeconds, &s);
+  EXPECT_EQ(s, "1700000000.12");
+  s.clear();
+  AppendTime(EventTime::FromMicros(5), TimeUnit::kSeconds, &s);
+  EXPECT_EQ(s, "0.000005");
+  s.clear();
+  AppendTime(EventTime::FromMicros(0), TimeUnit::kIso8601, &s);
+  EXPECT_EQ(s, "1970-01-01T00:00:00Z");
+  s.clear();
+  AppendTime(EventTime::FromMicros(7258118399999990), TimeUnit::kIso8601, &s);
+  EXPECT_EQ(s, "2199-12-31T23:59:59.99999Z");
 }
 
 }  // namespace

@@ -170,7 +170,7 @@ Status Backfill::DeadLetter(int i, Reason r, std::string_view detail) {
 // Log order: decides every record's fate and gives applied rows their keys and flags.
 Status Backfill::Admit() {
   const size_t nf = p_.schema.size(), nk = cf_.key_spaces.size();
-  const int id_field = p_.event_id.empty() ? -1 : p_.schema.Find(p_.event_id);
+  const int id_field = p_.event_id_index;
   io::StringArena* arena = &arenas_.back();
   arena->Reset();
   b_.applied.clear();
@@ -201,13 +201,9 @@ Status Backfill::Admit() {
     b_.seqs.push_back(seq);
     if (labels_) {
       labels_->NoteEventTime(b_.times[i]);
-      const core::Value& id = fields[id_field >= 0 ? id_field : 0];
       double label = std::nan("");
-      if (id_field >= 0 && !id.is_null()) {
-        std::string buf;
-        std::string_view key =
-            id.kind == core::Value::Kind::kString ? id.s : (buf = std::to_string(id.i));
-        auto m = labels_->Match(key, b_.times[i], dead_.get());
+      if (id_field >= 0) {
+        auto m = labels_->Match(fields[id_field], b_.times[i], dead_.get());
         if (!m.ok()) return m.status();
         label = *m;
       }

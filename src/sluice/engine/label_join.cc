@@ -1,5 +1,6 @@
 #include "sluice/engine/label_join.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -23,7 +24,7 @@ Result<std::unique_ptr<LabelJoin>> LabelJoin::Load(const spec::Pipeline& p, cons
   std::unique_ptr<LabelJoin> j(new LabelJoin());
   j->p_ = &p;
   j->path_ = path;
-  const core::FieldType id_type = p.schema.field(p.schema.Find(p.event_id)).type;
+  const core::FieldType id_type = p.schema.field(p.event_id_index).type;
   core::Schema schema({{ls.event_id, id_type}, {ls.label, core::FieldType::kDouble}}, ls.time,
                       p.time_unit);
   auto decoder = io::MakeJsonlDecoder(schema, false);
@@ -56,8 +57,8 @@ Result<std::unique_ptr<LabelJoin>> LabelJoin::Load(const spec::Pipeline& p, cons
             l, Reason::kSchema, "label needs '" + ls.event_id + "' and '" + ls.label + "'", dead));
         continue;
       }
-      std::string id = values[0].kind == core::Value::Kind::kString ? std::string(values[0].s)
-                                                                    : std::to_string(values[0].i);
+      char buf[24];
+      std::string id(IdText(values[0], buf));
       l.value = values[1].d;
       l.time_us = t.micros();
       if (j->by_id_.contains(std::string_view(id))) {
@@ -85,9 +86,16 @@ Status LabelJoin::Reject(const Label& l, Reason r, const std::string& detail,
   return dead->Write(d);
 }
 
-Result<double> LabelJoin::Match(std::string_view event_id, int64_t event_time_us,
+std::string_view LabelJoin::IdText(const core::Value& id, char (&buf)[24]) {
+  if (id.kind == core::Value::Kind::kString) return id.s;
+  return std::string_view(buf, std::to_chars(buf, buf + sizeof buf, id.i).ptr - buf);
+}
+
+Result<double> LabelJoin::Match(const core::Value& event_id, int64_t event_time_us,
                                 io::DeadLetterSink* dead) {
-  auto it = by_id_.find(std::string_view(event_id));
+  if (event_id.is_null()) return kNone;
+  char buf[24];
+  auto it = by_id_.find(IdText(event_id, buf));
   if (it == by_id_.end()) return kNone;
   Label& l = labels_[it->second];
   if (l.used) return kNone;

@@ -23,9 +23,9 @@ class LabelJoin {
                                                        const std::string& path,
                                                        io::DeadLetterSink* dead);
 
-  // The label for an applied event, or NaN when it has none (yet). Writes dead letters for
-  // labels that cannot be used.
-  core::Result<double> Match(std::string_view event_id, int64_t event_time_us,
+  // The label for an applied event with id `event_id` (a string or int value), or NaN when it
+  // has none (yet). Writes dead letters for labels that cannot be used.
+  core::Result<double> Match(const core::Value& event_id, int64_t event_time_us,
                              io::DeadLetterSink* dead);
   // For an event Match gave NaN: default_label when mature by the end of the data, else NaN.
   double Resolve(int64_t event_time_us) const;
@@ -45,6 +45,8 @@ class LabelJoin {
     bool used = false;
   };
   LabelJoin() = default;
+  // An id as the label map's key text; ints are written into buf (no allocation per event).
+  static std::string_view IdText(const core::Value& id, char (&buf)[24]);
   core::Status Reject(const Label& l, core::Reason r, const std::string& detail,
                       io::DeadLetterSink* dead);
 

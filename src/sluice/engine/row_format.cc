@@ -39,8 +39,8 @@ void AppendHeader(const spec::Pipeline& p, bool with_label, std::string* out) {
 
 void AppendRow(const spec::Pipeline& p, const core::Value* fields, core::EventTime time,
                const double* features, size_t num_features, std::string* out) {
-  if (!p.event_id.empty()) {
-    const core::Value& id = fields[p.schema.Find(p.event_id)];
+  if (p.event_id_index >= 0) {
+    const core::Value& id = fields[p.event_id_index];
     if (id.kind == core::Value::Kind::kString)
       AppendCsvCell(id.s, out);
     else if (id.kind == core::Value::Kind::kInt)

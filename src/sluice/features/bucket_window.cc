@@ -30,7 +30,7 @@ class BucketWindow final : public WindowState {
       AdvanceTo(b);
       stacks_.Query(out->partial);
       if (HasOpen() && Id(Last()) == b) g_.ops.Combine(out->partial, Partial(Last()));
-      ReportDistinct(e, out);
+      ReportSets(sets_.get(), g_.distinct.size(), e, out);
       if (!HasOpen() || Id(Last()) != b) {
         buckets_.PushBack(b, 0, Identity());
       }
@@ -44,7 +44,6 @@ class BucketWindow final : public WindowState {
   }
 
   size_t EventBytes() const override { return 0; }
-  size_t MemoryBytes() const override { return sizeof(*this) + buckets_.MemoryBytes(); }
   void Prefetch() const override {
     buckets_.PrefetchRow(win_head_);
     buckets_.PrefetchRow(buckets_.size() - 1);
@@ -94,13 +93,6 @@ class BucketWindow final : public WindowState {
     }
   }
 
-  void ReportDistinct(const EventIn& e, WindowOut* out) const {
-    for (size_t d = 0; d < g_.distinct.size(); ++d) {
-      out->distinct_count[d] = sets_[d].size();
-      out->distinct_has[d] = !e.tokens[d].is_null() && sets_[d].Contains(e.tokens[d]);
-    }
-  }
-
   // Records e's tokens in bucket i; `in_window` buckets also count in the window's sets.
   void AddToken(int64_t i, const Token* tokens, bool in_window) {
     if (!tokens_) return;
@@ -120,7 +112,7 @@ class BucketWindow final : public WindowState {
 
   void LateQuery(int64_t b, const EventIn& e, Scratch* s, WindowOut* out) {
     g_.ops.Identity(out->partial);
-    for (auto& set : s->sets) set.Clear();
+    for (size_t d = 0; d < g_.distinct.size(); ++d) s->sets[d].Clear();
     const int64_t lo = buckets_.UpperBound(b - nb_), hi = buckets_.UpperBound(b);
     for (int64_t i = lo; i < hi; ++i) {
       g_.ops.Combine(out->partial, Partial(i));
@@ -129,10 +121,7 @@ class BucketWindow final : public WindowState {
         for (const Token& t : (*tokens_)[i][d]) s->sets[d].Add(t);
       }
     }
-    for (size_t d = 0; d < g_.distinct.size(); ++d) {
-      out->distinct_count[d] = s->sets[d].size();
-      out->distinct_has[d] = !e.tokens[d].is_null() && s->sets[d].Contains(e.tokens[d]);
-    }
+    ReportSets(s->sets.data(), g_.distinct.size(), e, out);
   }
 
   void AddLate(int64_t b, const EventIn& e, const double* lift) {

@@ -1,5 +1,6 @@
 #include "sluice/features/expr_program.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -72,37 +73,39 @@ double FloorMod(double a, double m) {
 
 Status ExprSet::Compile(const spec::Pipeline& p) {
   unit_seconds_ = static_cast<double>(core::MicrosPerUnit(p.time_unit)) / 1e6;
-  // Dependency order: repeatedly emit expressions whose feature references are all done
-  // (spec validation already rejected cycles).
+  // Parse each expression once, then emit them in dependency order: an expression goes after
+  // every feature it names (spec validation already rejected cycles).
   const size_t n = p.features.size();
+  std::vector<spec::ExprNode> trees(n);
+  std::vector<std::vector<int>> deps(n);
   std::vector<bool> done(n, false);
-  for (size_t i = 0; i < n; ++i) done[i] = !p.features[i].is_expr;
+  for (size_t i = 0; i < n; ++i) {
+    done[i] = !p.features[i].is_expr;
+    if (done[i]) continue;
+    auto tree = spec::ParseExpr(p.features[i].expr);
+    if (!tree.ok()) return tree.status();
+    std::vector<std::string> ids;
+    spec::CollectIdents(*tree, &ids);
+    for (const auto& id : ids) {
+      if (int f = p.FindFeature(id); f >= 0) deps[i].push_back(f);
+    }
+    trees[i] = std::move(tree.value());
+  }
   for (bool progress = true; progress;) {
     progress = false;
     for (size_t i = 0; i < n; ++i) {
-      if (done[i]) continue;
-      auto tree = spec::ParseExpr(p.features[i].expr);
-      if (!tree.ok()) return tree.status();
-      std::vector<std::string> ids;
-      spec::CollectIdents(*tree, &ids);
-      bool ready = true;
-      for (const auto& id : ids) {
-        int f = p.FindFeature(id);
-        if (f >= 0 && !done[f]) ready = false;
-      }
-      if (!ready) continue;
+      if (done[i] || !std::all_of(deps[i].begin(), deps[i].end(), [&](int f) { return done[f]; }))
+        continue;
       Program prog;
       prog.feature = static_cast<int>(i);
-      SLUICE_RETURN_IF_ERROR(CompileNode(p, *tree, &prog, 1));
+      SLUICE_RETURN_IF_ERROR(CompileNode(p, trees[i], &prog, 1));
       max_depth_ = std::max(max_depth_, prog.max_depth);
       programs_.push_back(std::move(prog));
-      done[i] = true;
-      progress = true;
+      done[i] = progress = true;
     }
   }
-  for (size_t i = 0; i < n; ++i) {
-    if (!done[i])
-      return Status::InvalidArgument("expression features reference each other in a cycle");
+  if (!std::all_of(done.begin(), done.end(), [](bool d) { return d; })) {
+    return Status::InvalidArgument("expression features reference each other in a cycle");
   }
   return Status::Ok();
 }

@@ -16,30 +16,25 @@ class RowWindow final : public WindowState {
   }
 
   void Apply(const EventIn& e, Scratch* s, WindowOut* out) override {
+    const size_t nd = g_.distinct.size();
     stacks_.Query(out->partial);
-    for (size_t d = 0; d < g_.distinct.size(); ++d) {
-      out->distinct_count[d] = sets_[d].size();
-      out->distinct_has[d] = !e.tokens[d].is_null() && sets_[d].Contains(e.tokens[d]);
-    }
+    ReportSets(sets_.get(), nd, e, out);
     if (g_.rows == 0) return;
     store_.PushBack(e.time, e.seq, e.slots);
     stacks_.PushBack(e.lift);
-    for (size_t d = 0; d < g_.distinct.size(); ++d) {
-      if (!e.tokens[d].is_null()) sets_[d].Add(e.tokens[d]);
-    }
+    AddTokens(sets_.get(), nd, e.tokens);
     if (store_.size() <= g_.rows) return;
     stacks_.PopFront([this](int64_t k, double* p) {
       g_.ops.Lift(store_.time(k), store_.seq(k), store_.slots(k), p);
     });
-    for (size_t d = 0; d < g_.distinct.size(); ++d) {
-      Token t = ColumnToken(g_.distinct[d], store_.slots(0));
-      if (!t.is_null()) sets_[d].Remove(t);
+    if (nd > 0) {
+      Token buf[kMaxDistinct];
+      RemoveTokens(sets_.get(), nd, StoredTokens(g_, store_.slots(0), buf));
     }
     store_.PopFront();
   }
 
   size_t EventBytes() const override { return store_.MemoryBytes(); }
-  size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
   void Prefetch() const override {
     store_.PrefetchEnds();
     stacks_.Prefetch();

@@ -90,7 +90,7 @@ void Shard::KeyStateDeleter::operator()(KeyState* s) const { s->Destroy(); }
 Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
     : cf_(cf), id_(id), num_shards_(num_shards), tables_(cf.key_spaces.size()) {
   for (const auto& ks : cf.key_spaces) {
-    Layout l{&ks, {}, 0, cf.lateness_us};
+    Layout l{&ks, {}, 0};
     l.size = (sizeof(KeyState) + 15) & ~size_t{15};
     for (const auto& g : ks.groups) {
       l.offsets.push_back(l.size);

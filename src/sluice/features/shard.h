@@ -55,7 +55,6 @@ class Shard {
     const KeySpaceDef* ks;
     std::vector<size_t> offsets;
     size_t size;
-    int64_t lateness_us;
   };
   void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
                   const core::Value* fields, bool in_order, int64_t newest, double* row);

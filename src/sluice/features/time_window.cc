@@ -25,7 +25,6 @@ class TimeWindow final : public WindowState {
   }
 
   size_t EventBytes() const override { return store_.MemoryBytes(); }
-  size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
 
   void Prefetch() const override {
     store_.PrefetchRow(win_head_);
@@ -34,35 +33,25 @@ class TimeWindow final : public WindowState {
   }
 
  private:
-  const Token* TokensAt(int64_t i, Token* buf) const {
-    for (size_t d = 0; d < g_.distinct.size(); ++d)
-      buf[d] = ColumnToken(g_.distinct[d], store_.slots(i));
-    return buf;
-  }
-
   void PartialAt(int64_t i, double* p) const {
     g_.ops.Lift(store_.time(i), store_.seq(i), store_.slots(i), p);
   }
 
   void ApplyInOrder(const EventIn& e, Scratch* s, WindowOut* out) {
     cutoff_ = e.time - g_.window_us;
+    const size_t nd = g_.distinct.size();
     auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };
     Token buf[kMaxDistinct];
     while (win_head_ < store_.size() && store_.time(win_head_) <= cutoff_) {
       stacks_.PopFront(partial_of);
-      if (!g_.distinct.empty()) {
-        const Token* t = TokensAt(win_head_, buf);
-        for (size_t d = 0; d < g_.distinct.size(); ++d) {
-          if (!t[d].is_null()) sets_[d].Remove(t[d]);
-        }
-      }
+      if (nd > 0) RemoveTokens(sets_.get(), nd, StoredTokens(g_, store_.slots(win_head_), buf));
       ++win_head_;
     }
     stacks_.Query(out->partial);
-    ReportDistinct(e, out);
+    ReportSets(sets_.get(), nd, e, out);
     store_.PushBack(e.time, e.seq, e.slots);
     stacks_.PushBack(e.lift);
-    AddTokens(e.tokens);
+    AddTokens(sets_.get(), nd, e.tokens);
     // Keep what a late event (time >= newest − lateness) could still need.
     const int64_t keep_after = e.newest - e.lateness_us - g_.window_us;
     while (win_head_ > 0 && store_.time(0) <= keep_after) {
@@ -75,20 +64,15 @@ class TimeWindow final : public WindowState {
     const int64_t lo = store_.UpperBound(e.time - g_.window_us);
     const int64_t hi = store_.UpperBound(e.time);
     g_.ops.Identity(out->partial);
+    const size_t nd = g_.distinct.size();
     Token buf[kMaxDistinct];
-    for (auto& set : s->sets) set.Clear();
+    for (size_t d = 0; d < nd; ++d) s->sets[d].Clear();
     for (int64_t i = lo; i < hi; ++i) {
       PartialAt(i, s->partial.data());
       g_.ops.Combine(out->partial, s->partial.data());
-      const Token* t = TokensAt(i, buf);
-      for (size_t d = 0; d < g_.distinct.size(); ++d) {
-        if (!t[d].is_null()) s->sets[d].Add(t[d]);
-      }
+      if (nd > 0) AddTokens(s->sets.data(), nd, StoredTokens(g_, store_.slots(i), buf));
     }
-    for (size_t d = 0; d < g_.distinct.size(); ++d) {
-      out->distinct_count[d] = s->sets[d].size();
-      out->distinct_has[d] = !e.tokens[d].is_null() && s->sets[d].Contains(e.tokens[d]);
-    }
+    ReportSets(s->sets.data(), nd, e, out);
     store_.Insert(hi, e.time, e.seq, e.slots);
     const bool in_window = e.time > cutoff_;
     if (!in_window) {
@@ -97,20 +81,7 @@ class TimeWindow final : public WindowState {
     }
     auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };
     stacks_.Insert(hi - win_head_, e.lift, partial_of);
-    AddTokens(e.tokens);
-  }
-
-  void ReportDistinct(const EventIn& e, WindowOut* out) const {
-    for (size_t d = 0; d < g_.distinct.size(); ++d) {
-      out->distinct_count[d] = sets_[d].size();
-      out->distinct_has[d] = !e.tokens[d].is_null() && sets_[d].Contains(e.tokens[d]);
-    }
-  }
-
-  void AddTokens(const Token* tokens) {
-    for (size_t d = 0; d < g_.distinct.size(); ++d) {
-      if (!tokens[d].is_null()) sets_[d].Add(tokens[d]);
-    }
+    AddTokens(sets_.get(), nd, e.tokens);
   }
 
   const GroupDef& g_;

@@ -24,26 +24,21 @@ class UnboundedWindow final : public WindowState {
     const size_t nd = g_.distinct.size();
     if (e.in_order) {
       for (int i = 0; i < g_.ops.width(); ++i) out->partial[i] = total_.data()[i];
-      for (size_t d = 0; d < nd; ++d) {
-        out->distinct_count[d] = total_sets_[d].size();
-        out->distinct_has[d] = !e.tokens[d].is_null() && total_sets_[d].Contains(e.tokens[d]);
-      }
+      ReportSets(total_sets_.get(), nd, e, out);
     } else {
       LateQuery(e, s, out);
     }
     g_.ops.Combine(total_.data(), e.lift);
-    for (size_t d = 0; d < nd; ++d) {
-      if (!e.tokens[d].is_null()) total_sets_[d].Add(e.tokens[d]);
-    }
+    AddTokens(total_sets_.get(), nd, e.tokens);
     if (e.lateness_us == 0) return;  // nothing can arrive late: no need to keep events
     store_.Insert(store_.UpperBound(e.time), e.time, e.seq, e.slots);
     const int64_t fold_upto = e.newest - e.lateness_us;
     while (!store_.empty() && store_.time(0) <= fold_upto) {
       g_.ops.Add(base_.data(), store_.time(0), store_.seq(0), store_.slots(0), s->partial.data());
-      if (nd > 0 && !base_sets_) base_sets_ = MakeSets(nd);
-      for (size_t d = 0; d < nd; ++d) {
-        Token t = ColumnToken(g_.distinct[d], store_.slots(0));
-        if (!t.is_null()) base_sets_[d].Add(t);
+      if (nd > 0) {
+        if (!base_sets_) base_sets_ = MakeSets(nd);
+        Token buf[kMaxDistinct];
+        AddTokens(base_sets_.get(), nd, StoredTokens(g_, store_.slots(0), buf));
       }
       store_.PopFront();
     }
@@ -51,7 +46,6 @@ class UnboundedWindow final : public WindowState {
 
   void Prefetch() const override { __builtin_prefetch(total_.data()); }
   size_t EventBytes() const override { return store_.MemoryBytes(); }
-  size_t MemoryBytes() const override { return sizeof(*this) + store_.MemoryBytes(); }
 
  private:
   // base ∪ the kept events with time <= t.

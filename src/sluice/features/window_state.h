@@ -44,9 +44,7 @@ class WindowState {
   virtual void Apply(const EventIn& e, Scratch* scratch, WindowOut* out) = 0;
   // Hints the memory the next Apply will touch (ring ends, suffix aggregates) into cache.
   virtual void Prefetch() const {}
-  // Bytes held (approximate), for memory accounting.
-  virtual size_t MemoryBytes() const = 0;
-  // Of those, the bytes of raw events the window must keep (time windows, rows, lateness).
+  // Bytes of raw events the window keeps (time windows, rows, lateness), for memory accounting.
   virtual size_t EventBytes() const = 0;
 };
 
@@ -68,11 +66,37 @@ WindowState* NewRowWindow(const GroupDef& g, void* where);
 // At most this many count_distinct columns per window group (checked by Compile).
 inline constexpr int kMaxDistinct = 16;
 
+// Distinct-set bookkeeping every window kind shares: `sets` holds one multiset per count_distinct
+// column (n of them); `tokens` are one event's values in those columns (null tokens are skipped).
+inline void AddTokens(DistinctSet* sets, size_t n, const Token* tokens) {
+  for (size_t d = 0; d < n; ++d) {
+    if (!tokens[d].is_null()) sets[d].Add(tokens[d]);
+  }
+}
+inline void RemoveTokens(DistinctSet* sets, size_t n, const Token* tokens) {
+  for (size_t d = 0; d < n; ++d) {
+    if (!tokens[d].is_null()) sets[d].Remove(tokens[d]);
+  }
+}
+// The distinct count without e, and whether e's value is already among them, per column.
+inline void ReportSets(const DistinctSet* sets, size_t n, const EventIn& e, WindowOut* out) {
+  for (size_t d = 0; d < n; ++d) {
+    out->distinct_count[d] = sets[d].size();
+    out->distinct_has[d] = !e.tokens[d].is_null() && sets[d].Contains(e.tokens[d]);
+  }
+}
+
 // The distinct token a stored event holds in column c.
 inline Token ColumnToken(const ColumnDef& c, const Slot* slots) {
   if (c.kind == ColumnDef::Kind::kToken) return Token{slots[c.slot].u, slots[c.slot + 1].u};
   const double d = slots[c.slot].d;
   return d != d ? Token{} : DoubleToken(d);
+}
+
+// A stored event's tokens in every count_distinct column of g, written to buf.
+inline const Token* StoredTokens(const GroupDef& g, const Slot* slots, Token* buf) {
+  for (size_t d = 0; d < g.distinct.size(); ++d) buf[d] = ColumnToken(g.distinct[d], slots);
+  return buf;
 }
 
 }  // namespace sluice::features

@@ -16,8 +16,7 @@ void AppendDeadLetterJson(const DeadLetter& d, std::string* out) {
   core::AppendInt(d.position, &pos);
   AppendJsonString(pos, out);
   out->append(",\"record\":");
-  AppendJsonString(d.record, out);
-  if (!IsValidUtf8(d.record)) {
+  if (!AppendJsonString(d.record, out)) {
     out->append(",\"record_base64\":\"");
     AppendBase64(d.record, out);
     out->push_back('"');

@@ -18,7 +18,7 @@ size_t Utf8SeqLen(std::string_view s, size_t i) {
 
 }  // namespace
 
-void AppendJsonString(std::string_view s, std::string* out) {
+bool AppendJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   const bool valid = IsValidUtf8(s);
   out->push_back('"');
@@ -63,6 +63,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
     ++i;
   }
   out->push_back('"');
+  return valid;
 }
 
 void AppendBase64(std::string_view s, std::string* out) {

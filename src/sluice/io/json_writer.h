@@ -7,7 +7,8 @@ namespace sluice::io {
 
 // Appends `s` as a JSON string literal (with quotes). Invalid UTF-8 bytes become U+FFFD;
 // callers that must keep the exact bytes also write a base64 copy (see dead_letter.h).
-void AppendJsonString(std::string_view s, std::string* out);
+// Returns whether `s` was valid UTF-8 (it had to find out anyway).
+bool AppendJsonString(std::string_view s, std::string* out);
 bool IsValidUtf8(std::string_view s);
 void AppendBase64(std::string_view s, std::string* out);
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -27,21 +28,28 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(const std::string& path
 }
 
 Status RecordReader::Fill(size_t want) {
-  if (pending_pos_ > 0) {
-    pending_.erase(0, pending_pos_);
+  if (pending_pos_ > 0) {  // keep only the unreturned tail
+    std::memmove(pending_.buf.get(), pending_.buf.get() + pending_pos_,
+                 pending_.used - pending_pos_);
+    pending_.used -= pending_pos_;
     pending_pos_ = 0;
   }
-  size_t old = pending_.size();
-  pending_.resize(old + want);
+  const size_t old = pending_.used;
+  if (old + want > pending_.cap) {
+    const size_t cap = std::max(pending_.cap * 2, old + want);
+    std::unique_ptr<char[]> grown(new char[cap]);
+    if (old > 0) std::memcpy(grown.get(), pending_.buf.get(), old);
+    pending_.buf = std::move(grown);
+    pending_.cap = cap;
+  }
   ssize_t n;
   do {
-    n = ::read(fd_, pending_.data() + old, want);
+    n = ::read(fd_, pending_.buf.get() + old, want);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    pending_.resize(old);
     return Status::IoError(std::string("read failed: ") + std::strerror(errno));
   }
-  pending_.resize(old + static_cast<size_t>(n));
+  pending_.used = old + static_cast<size_t>(n);
   bytes_read_ += n;
   if (n == 0) eof_ = true;
   return Status::Ok();

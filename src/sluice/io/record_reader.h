@@ -56,7 +56,14 @@ class RecordReader {
   bool owns_fd_;
   Framing framing_;
   int64_t max_record_bytes_;
-  std::string pending_;  // bytes read but not yet returned
+  // Bytes read but not yet returned. A raw buffer: a std::string would zero every byte it grows
+  // by just before read() overwrites them.
+  struct Pending {
+    std::unique_ptr<char[]> buf;
+    size_t used = 0, cap = 0;
+    const char* data() const { return buf.get(); }
+    size_t size() const { return used; }
+  } pending_;
   size_t pending_pos_ = 0;
   bool eof_ = false;
   bool at_start_ = true;

@@ -311,6 +311,7 @@ Status ParseHeader(const YamlReader& r, const YAML::Node& root, Pipeline* p) {
   SLUICE_RETURN_IF_ERROR(ParseFields(r, root["fields"], p));
   if (!p->event_id.empty()) {
     int i = p->schema.Find(p->event_id);
+    p->event_id_index = i;
     if (i < 0)
       return r.Error(root["event_id"], "event_id",
                      "no field named '" + p->event_id + "' in fields");

@@ -106,7 +106,8 @@ struct Pipeline {
   SourceSpec source;
   std::string time_field;
   core::TimeUnit time_unit = core::TimeUnit::kMillis;
-  std::string event_id;  // empty: none
+  std::string event_id;     // empty: none
+  int event_id_index = -1;  // schema index of event_id; -1 when none
   core::Duration allowed_lateness;
   core::Duration state_ttl;  // always set: the default is computed when absent
   bool state_ttl_given = false;
