@@ -23,7 +23,7 @@ bool Args::Parse(int argc, char** argv, int first, const std::vector<std::string
       inline_value = true;
     }
     if (known(switches, name)) {
-      values_[name] = inline_value ? value : "true";
+      values_[name].push_back(inline_value ? value : "true");
     } else if (known(flags, name)) {
       if (!inline_value) {
         if (i + 1 >= argc) {
@@ -32,7 +32,7 @@ bool Args::Parse(int argc, char** argv, int first, const std::vector<std::string
         }
         value = argv[++i];
       }
-      values_[name] = value;
+      values_[name].push_back(value);
     } else {
       *error = "unknown option --" + name;
       return false;

@@ -12,14 +12,20 @@ class Args {
   bool Parse(int argc, char** argv, int first, const std::vector<std::string>& flags,
              const std::vector<std::string>& switches, std::string* error);
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  // The flag's value (its last one when repeated), or `def`.
   std::string Get(const std::string& name, const std::string& def = "") const {
     auto it = values_.find(name);
-    return it == values_.end() ? def : it->second;
+    return it == values_.end() ? def : it->second.back();
+  }
+  // Every value of a repeatable flag (--param a=1 --param b=2), in order.
+  std::vector<std::string> GetAll(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? std::vector<std::string>{} : it->second;
   }
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
 };
 

@@ -11,6 +11,7 @@ const std::vector<Command>& Commands() {
       {"gen", "generate a realistic event stream (gen fraud)", RunGen},
       {"check", "validate a pipeline spec", RunCheck},
       {"backfill", "replay a log and write one feature row per event (CSV)", RunBackfill},
+      {"train", "train an XGBoost model on a backfill, evaluate it on a time holdout", RunTrain},
   };
   return kCommands;
 }
