@@ -2,7 +2,8 @@
 # Sets up a fresh machine and runs the main job, the fraud-detection pipeline end to end:
 #   bash scripts/demo.sh [EVENTS]
 # gen (a realistic card-transaction stream with delayed chargebacks) -> check -> backfill (every
-# feature of examples/fraud/pipeline.yaml, point-in-time, with labels joined).
+# feature of examples/fraud/pipeline.yaml, point-in-time, with labels joined) -> train (XGBoost,
+# holdout = the latest 20% by event time; prints the holdout AUC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events="${1:-1000000}"
@@ -17,7 +18,12 @@ build/sluice check examples/fraud/pipeline.yaml
 echo "== backfill"
 build/sluice backfill examples/fraud/pipeline.yaml --labels data/fraud/labels.jsonl --threads "$(nproc)" \
   --output data/fraud/features.csv
+echo "== train"
+build/sluice train examples/fraud/pipeline.yaml --data data/fraud/features.csv --label is_fraud \
+  --out data/fraud/model.json --predictions data/fraud/holdout_scores.csv \
+  --profile-out data/fraud/profile.json
 echo "== result"
 rows=$(($(wc -l < data/fraud/features.csv) - 1))
 echo "features: data/fraud/features.csv ($rows rows, $(head -1 data/fraud/features.csv | tr ',' '\n' | wc -l) columns)"
 echo "dead letters: data/fraud/dead.jsonl ($(wc -l < data/fraud/dead.jsonl) records)"
+echo "model: data/fraud/model.json (holdout scores: data/fraud/holdout_scores.csv)"
