@@ -26,8 +26,8 @@ struct FtrlParams {
   bool bias = true;  // learn an intercept (coordinate dim(), x = 1)
 };
 
-// An online learner over `dim` features. Owns its state (16 bytes per coordinate) and a scratch
-// buffer, so Learn* allocate nothing once the scratch has grown to the widest example.
+// An online learner over `dim` features. Owns its state (32 bytes per coordinate); Learn* and
+// Predict* allocate nothing.
 // Not thread-safe: Learn* mutate; the const Predict* may run concurrently with each other but
 // not with Learn*.
 class FtrlLearner {
@@ -47,8 +47,14 @@ class FtrlLearner {
 
   size_t dim() const { return dim_; }
   const FtrlParams& params() const { return params_; }
-  // The current weight of coordinate i (i == dim() is the bias), computed from z_i and n_i.
-  double Weight(size_t i) const { return WeightOf(state_[i]); }
+  // Hints the cache to load the state of these coordinates (e.g. the next example's) so that a
+  // stream of examples overlaps its memory latency with the current update.
+  void Prefetch(std::span<const uint32_t> idx) const {
+    for (uint32_t i : idx) __builtin_prefetch(&state_[i], 1);
+  }
+  // The current weight of coordinate i (i == dim() is the bias), as Algorithm 1 computes it from
+  // z_i and n_i.
+  double Weight(size_t i) const { return state_[i].w; }
   double Bias() const { return params_.bias ? Weight(dim_) : 0.0; }
 
   // The current weights as a logistic sluice-linear model; `inputs` names the dim() features
@@ -56,23 +62,21 @@ class FtrlLearner {
   core::Result<LinearModel> ToModel(std::vector<std::string> inputs = {}) const;
 
  private:
-  struct Coord {
-    double z = 0, n = 0;
-  };
-  // What prediction computed per touched coordinate, reused by the update so sqrt(n_i) and w_i
-  // are computed once per step.
-  struct Touched {
-    double w, sqrt_n;
+  // z_i and n_i are Algorithm 1's state. w_i and sqrt(n_i) are functions of them that change only
+  // when the coordinate is updated, so they are kept beside them: a prediction is then a plain
+  // gather of w (the dot-product limit), and an update costs one sqrt and one division.
+  // 32 bytes, aligned, so a coordinate is always one cache-line access.
+  struct alignas(32) Coord {
+    double z = 0, n = 0, sqrt_n = 0, w = 0;
   };
   FtrlLearner(size_t dim, const FtrlParams& p);
-  double WeightOf(const Coord& c) const;
-  double WeightOf(const Coord& c, double sqrt_n) const;
-  void Update(Coord* c, double g, const Touched& t);
+  double WeightOf(double z, double sqrt_n) const;
+  void Update(Coord* c, double g) const;
 
   size_t dim_;
   FtrlParams params_;
+  double inv_alpha_;
   std::vector<Coord> state_;  // dim_ coordinates, then the bias when params_.bias
-  std::vector<Touched> scratch_;
 };
 
 }  // namespace sluice::models

@@ -86,10 +86,11 @@ core::Status ReadMember(std::string_view key, element v, std::string_view origin
 
 }  // namespace
 
+// exp of minus |margin| never overflows; the sign picks p or 1 - p without a branch to mispredict.
 double Sigmoid(double margin) {
-  if (margin >= 0) return 1.0 / (1.0 + std::exp(-margin));
-  const double e = std::exp(margin);
-  return e / (1.0 + e);
+  const double e = std::exp(-std::fabs(margin));
+  const double r = 1.0 / (1.0 + e);
+  return margin >= 0 ? r : e * r;
 }
 
 core::Result<LinearModel> LinearModel::Make(LinearKind kind, std::vector<std::string> inputs,
