@@ -1,5 +1,8 @@
 #include "sluice/models/registry_db.h"
 
+#include <chrono>
+#include <thread>
+
 namespace sluice::models {
 
 core::Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
@@ -11,6 +14,7 @@ core::Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));  // owns raw even when open failed
   if (rc != SQLITE_OK) return db->Error("cannot open");
   sqlite3_busy_timeout(raw, busy_timeout_ms);
+  db->busy_timeout_ms_ = busy_timeout_ms;
   sqlite3_extended_result_codes(raw, 1);
   // WAL lets readers run beside a writer; FULL syncs the WAL on every commit, so a registered
   // version survives a power cut.
@@ -21,13 +25,22 @@ core::Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
 
 SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
 
+// SQLite's busy handler does not cover every wait: opening a WAL database while another process
+// runs recovery or the last connection's checkpoint, or switching the journal mode, can return
+// SQLITE_BUSY at once. Such statements are retried here until the busy timeout has passed.
 core::Status SqliteDb::Exec(const std::string& sql) {
-  char* msg = nullptr;
-  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg);
-  if (rc == SQLITE_OK) return core::Status::Ok();
-  std::string text = msg ? msg : sqlite3_errstr(rc);
-  sqlite3_free(msg);
-  return core::Status::IoError(path_ + ": " + text);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms_);
+  for (int attempt = 0;; ++attempt) {
+    char* msg = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg);
+    if (rc == SQLITE_OK) return core::Status::Ok();
+    std::string text = msg ? msg : sqlite3_errstr(rc);
+    sqlite3_free(msg);
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline)
+      return core::Status::IoError(path_ + ": " + text);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt % 10));
+  }
 }
 
 core::Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
@@ -87,10 +100,20 @@ core::Result<bool> SqliteStatement::Step() {
   if (bind_error_ != SQLITE_OK)
     return core::Status::Internal(std::string("binding a parameter failed: ") +
                                   sqlite3_errstr(bind_error_));
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return db_->Error("statement failed");
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(db_->busy_timeout_ms_);
+  for (int attempt = 0;; ++attempt) {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    // A read outside a transaction that met a lock the busy handler does not wait for (see
+    // SqliteDb::Exec) can simply start again; inside a transaction the caller must roll back.
+    const bool retry = (rc & 0xff) == SQLITE_BUSY && sqlite3_get_autocommit(db_->handle()) &&
+                       std::chrono::steady_clock::now() < deadline;
+    if (!retry) return db_->Error("statement failed");
+    sqlite3_reset(stmt_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + attempt % 10));
+  }
 }
 
 core::Status SqliteStatement::Run() {

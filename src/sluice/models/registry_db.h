@@ -35,8 +35,10 @@ class SqliteDb {
 
  private:
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  friend class SqliteStatement;
   sqlite3* db_;
   std::string path_;
+  int busy_timeout_ms_ = 0;
 };
 
 // A prepared statement; owned by the caller, must not outlive its SqliteDb. Not thread-safe.
