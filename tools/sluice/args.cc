@@ -41,4 +41,17 @@ bool Args::Parse(int argc, char** argv, int first, const std::vector<std::string
   return true;
 }
 
+bool ParseParams(const std::vector<std::string>& kvs,
+                 std::vector<std::pair<std::string, std::string>>* out, std::string* error) {
+  for (const std::string& kv : kvs) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      *error = "--param needs key=value, got '" + kv + "'";
+      return false;
+    }
+    out->emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return true;
+}
+
 }  // namespace sluice::cli

@@ -2,6 +2,7 @@
 // A minimal flag parser for the CLI: --name value, --name=value, boolean --flag, positionals.
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sluice::cli {
@@ -28,5 +29,9 @@ class Args {
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
 };
+
+// Splits repeated `--param k=v` values into pairs; false (and `error`) when one has no key or `=`.
+bool ParseParams(const std::vector<std::string>& kvs,
+                 std::vector<std::pair<std::string, std::string>>* out, std::string* error);
 
 }  // namespace sluice::cli

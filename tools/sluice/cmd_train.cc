@@ -113,11 +113,8 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 // Reads the numeric and list flags into `o`; returns an error message or "".
 std::string ReadOptions(const Args& args, learn::TrainOptions* o) {
-  for (const std::string& kv : args.GetAll("param")) {
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return "--param needs key=value, got '" + kv + "'";
-    o->params.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  std::string err;
+  if (!ParseParams(args.GetAll("param"), &o->params, &err)) return err;
   char* end = nullptr;
   const std::string rounds = args.Get("rounds", "500"), es = args.Get("early-stopping", "20"),
                     holdout = args.Get("holdout", "0.2");

@@ -1,0 +1,101 @@
+#include "sluice/models/ftrl.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace sluice::models {
+namespace {
+
+FtrlLearner Learner(size_t dim, FtrlParams p = {}) {
+  auto l = FtrlLearner::Make(dim, p);
+  EXPECT_TRUE(l.ok());
+  return std::move(*l);
+}
+
+TEST(Ftrl, FirstStepMatchesAlgorithmOneByHand) {
+  FtrlParams p{.alpha = 0.5, .beta = 1.0, .l1 = 0.0, .l2 = 2.0, .bias = false};
+  FtrlLearner l = Learner(3, p);
+  const uint32_t idx[] = {1};
+  const double val[] = {4.0};
+  EXPECT_EQ(l.LearnSparse(idx, val, 1.0), 0.5);  // all weights start at 0
+  // g = (0.5 - 1) * 4 = -2; sigma = (sqrt(4) - 0) / 0.5 = 4; z = -2 - 4 * 0; n = 4.
+  // w = -(z - sgn(z) * 0) / ((1 + 2) / 0.5 + 2) = 2 / 8.
+  EXPECT_DOUBLE_EQ(l.Weight(1), 0.25);
+  EXPECT_EQ(l.Weight(0), 0.0);
+  EXPECT_EQ(l.Weight(2), 0.0);
+  // Second step on the same example: w = 0.25, p = sigmoid(1).
+  const double p2 = l.LearnSparse(idx, val, 1.0);
+  EXPECT_DOUBLE_EQ(p2, 1.0 / (1.0 + std::exp(-1.0)));
+  const double g = (p2 - 1.0) * 4.0;
+  const double sigma = (std::sqrt(4.0 + g * g) - 2.0) / 0.5;
+  const double z = -2.0 + g - sigma * 0.25;
+  const double n = 4.0 + g * g;
+  EXPECT_DOUBLE_EQ(l.Weight(1), -z / ((1.0 + std::sqrt(n)) / 0.5 + 2.0));
+}
+
+TEST(Ftrl, L1KeepsWeakCoordinatesAtExactlyZero) {
+  FtrlParams p{.alpha = 0.1, .beta = 1.0, .l1 = 5.0, .l2 = 0.0, .bias = false};
+  FtrlLearner l = Learner(2, p);
+  const uint32_t idx[] = {0};
+  const double val[] = {1.0};
+  for (int i = 0; i < 5; ++i) l.LearnSparse(idx, val, 1.0);  // |z| grows by <= 0.5 a step
+  EXPECT_EQ(l.Weight(0), 0.0);
+  for (int i = 0; i < 200; ++i) l.LearnSparse(idx, val, 1.0);
+  EXPECT_GT(l.Weight(0), 0.0);  // enough evidence crosses l1
+}
+
+TEST(Ftrl, SparseAndDenseUpdatesAgreeExactly) {
+  FtrlLearner sparse = Learner(6), dense = Learner(6);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(-2, 2);
+  for (int step = 0; step < 500; ++step) {
+    std::vector<double> x(6, 0.0);
+    std::vector<uint32_t> idx;
+    std::vector<double> val;
+    for (uint32_t i = 0; i < 6; ++i) {
+      if (rng() % 2) continue;
+      x[i] = u(rng);
+      idx.push_back(i);
+      val.push_back(x[i]);
+    }
+    const double y = static_cast<double>(rng() % 2);
+    ASSERT_EQ(sparse.LearnSparse(idx, val, y), dense.LearnDense(x, y)) << step;
+  }
+  for (size_t i = 0; i <= 6; ++i) EXPECT_EQ(sparse.Weight(i), dense.Weight(i)) << i;
+}
+
+TEST(Ftrl, LearnsASimpleRuleAndExportsIt) {
+  FtrlParams p{.alpha = 0.5, .beta = 1.0, .l1 = 0.1, .l2 = 0.1};
+  FtrlLearner l = Learner(4, p);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> nd;
+  std::vector<double> x(4);
+  for (int step = 0; step < 20000; ++step) {
+    for (double& v : x) v = nd(rng);
+    const double y = x[0] - 2 * x[2] + 0.3 * nd(rng) > 0 ? 1.0 : 0.0;
+    l.LearnDense(x, y);
+  }
+  EXPECT_GT(l.Weight(0), 1.0);
+  EXPECT_LT(l.Weight(2), -2.0);
+  EXPECT_LT(std::fabs(l.Weight(1)), 0.3);
+  auto m = l.ToModel({"a", "b", "c", "d"});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->kind(), LinearKind::kLogistic);
+  EXPECT_EQ(m->bias(), l.Bias());
+  const double row[] = {0.3, -1.0, 0.2, 2.0};
+  EXPECT_DOUBLE_EQ(m->Predict(row), l.PredictDense(row));
+  EXPECT_NE(m->metadata_json().find("ftrl-proximal"), std::string::npos);
+  EXPECT_FALSE(l.ToModel({"just_one"}).ok());
+}
+
+TEST(Ftrl, RejectsBadParameters) {
+  EXPECT_FALSE(FtrlLearner::Make(3, {.alpha = 0}).ok());
+  EXPECT_FALSE(FtrlLearner::Make(3, {.alpha = 0.1, .beta = -1}).ok());
+  EXPECT_FALSE(FtrlLearner::Make(3, {.alpha = 0.1, .l1 = NAN}).ok());
+  EXPECT_TRUE(FtrlLearner::Make(3, {.alpha = 0.1, .beta = 0, .l1 = 0, .l2 = 0}).ok());
+}
+
+}  // namespace
+}  // namespace sluice::models
