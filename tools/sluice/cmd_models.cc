@@ -1,9 +1,6 @@
 // sluice models list|show|register|alias|rollback|history|export|verify --registry DIR ...
 // (SPEC.md §1). Exit codes: 0 ok, 1 runtime failure (missing model, corrupted artifact, I/O),
 // 2 usage error (bad flags, invalid names or metrics, a spec that cannot feed the model).
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -55,13 +52,6 @@ int Exit(const char* sub, const core::Status& st) {
 int Usage(const char* sub, const std::string& msg) {
   const std::string cmd = std::string("models ") + sub;
   return Fail(cmd.c_str(), msg + " (see --help)", 2);
-}
-
-std::string Who(const Args& args) {
-  if (args.Has("by")) return args.Get("by");
-  if (const char* u = std::getenv("USER"); u && *u) return u;
-  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
-  return "unknown";
 }
 
 bool ParseVersion(const std::string& s, int64_t* out) {
@@ -176,7 +166,7 @@ core::Status FillNewVersion(const Args& args, models::NewVersion* v) {
       return core::Status::InvalidArgument("--parent must be a positive version number");
     v->parent = parent;
   }
-  v->created_by = Who(args);
+  v->created_by = Who(args.Get("by"));
   v->reason = args.Get("reason");
   return core::Status::Ok();
 }
@@ -226,7 +216,7 @@ int RunAlias(const Args& args, const std::vector<std::pair<std::string, std::str
   auto reg = OpenRegistry(args, false);
   if (!reg.ok()) return Exit("alias", reg.status());
   auto c =
-      (*reg)->SetAlias(args.Get("name"), args.Get("alias"), version, Who(args), args.Get("reason"));
+      (*reg)->SetAlias(args.Get("name"), args.Get("alias"), version, Who(args.Get("by")), args.Get("reason"));
   if (!c.ok()) return Exit("alias", c.status());
   PrintChange(*c, args.Has("json"));
   return 0;
@@ -237,7 +227,7 @@ int RunRollback(const Args& args, const std::vector<std::pair<std::string, std::
     return Usage("rollback", "--name N and --alias A are required");
   auto reg = OpenRegistry(args, false);
   if (!reg.ok()) return Exit("rollback", reg.status());
-  auto c = (*reg)->Rollback(args.Get("name"), args.Get("alias"), Who(args), args.Get("reason"));
+  auto c = (*reg)->Rollback(args.Get("name"), args.Get("alias"), Who(args.Get("by")), args.Get("reason"));
   if (!c.ok()) return Exit("rollback", c.status());
   PrintChange(*c, args.Has("json"));
   return 0;

@@ -10,6 +10,9 @@
 #include "sluice/learn/profile.h"
 #include "sluice/learn/training_set.h"
 #include "sluice/learn/xgb_trainer.h"
+#include "sluice/models/file_util.h"
+#include "sluice/models/registry.h"
+#include "sluice/models/sha256.h"
 #include "sluice/spec/pipeline.h"
 
 namespace sluice::cli {
@@ -17,7 +20,8 @@ namespace {
 
 const char* kHelp =
     "usage: sluice train SPEC --data F.csv --label COL [--out MODEL.json] [--registry DIR]\n"
-    "                    [--name NAME] [--param k=v]... [--inputs a,b,..] [--rounds N]\n"
+    "                    [--name NAME] [--parent V] [--reason TEXT] [--by USER]\n"
+    "                    [--param k=v]... [--inputs a,b,..] [--rounds N]\n"
     "                    [--early-stopping N] [--holdout FRACTION] [--predictions F.csv]\n"
     "                    [--profile-out F.json] [--json] [--quiet|--progress]\n\n"
     "Trains an XGBoost model (libxgboost) on a backfill of SPEC. Rows with an empty label are\n"
@@ -27,7 +31,12 @@ const char* kHelp =
     "logloss on the holdout. --param passes xgboost parameters (defaults: objective\n"
     "binary:logistic, eta 0.1, max_depth 6, tree_method hist). Inputs default to every feature\n"
     "of the spec. --predictions writes the holdout's event time, label and score;\n"
-    "--profile-out the reference profile (per input and for the scores) drift monitoring uses.\n";
+    "--profile-out the reference profile (per input and for the scores) drift monitoring uses.\n"
+    "--registry DIR (default: the spec's model.registry) registers the model as the next version\n"
+    "of --name (default: the spec's model.name, else its name) with its parameters, holdout\n"
+    "metrics, the spec's hash, the training set's SHA-256, the profile, and as parent --parent V\n"
+    "or the version the production alias points at; prints the version. Aliases are not moved:\n"
+    "promote with `sluice models alias`.\n";
 
 struct Outputs {
   std::string model, predictions, profile;
@@ -127,6 +136,54 @@ std::string ReadOptions(const Args& args, learn::TrainOptions* o) {
   return "";
 }
 
+// xgboost's parameters as used, plus the training loop's own.
+std::vector<std::pair<std::string, std::string>> ParamsOf(const learn::TrainOptions& o,
+                                                          const learn::TrainResult& r) {
+  auto out = r.params;
+  out.emplace_back("rounds", std::to_string(o.rounds));
+  out.emplace_back("early_stopping_rounds", std::to_string(o.early_stopping_rounds));
+  out.emplace_back("holdout", Num(o.holdout));
+  return out;
+}
+
+// Registers the trained model; returns the version or an error.
+core::Result<models::ModelVersion> Register(const Args& args, const spec::Pipeline& p,
+                                            const std::string& registry, const learn::TrainingSet& t,
+                                            const learn::TrainOptions& o,
+                                            const learn::TrainResult& r, std::string profile) {
+  auto reg = models::Registry::Open(registry);
+  if (!reg.ok()) return reg.status();
+  models::NewVersion v;
+  v.name = args.Get("name", p.model && !p.model->name.empty() ? p.model->name : p.name);
+  v.artifact = r.model_json;
+  auto spec_text = models::ReadWholeFile(p.spec_path);
+  if (!spec_text.ok()) return spec_text.status();
+  v.spec_hash = models::Sha256Hex(*spec_text);
+  auto digest = models::Sha256OfFile(args.Get("data"));
+  if (!digest.ok()) return digest.status();
+  v.training_digest = *digest;
+  v.params = ParamsOf(o, r);
+  v.metrics_json = SummaryJson(t, r);
+  v.profile = std::move(profile);
+  if (args.Has("parent")) {
+    char* end = nullptr;
+    v.parent = std::strtoll(args.Get("parent").c_str(), &end, 10);
+    if (*end || *v.parent < 1) return core::Status::InvalidArgument("--parent must be a version");
+  } else if (auto prod = (*reg)->Resolve(v.name, "production"); prod.ok()) {
+    v.parent = prod->version;
+  }
+  v.created_by = Who(args.Get("by"));
+  v.reason = args.Get("reason", "sluice train");
+  return (*reg)->Register(v);
+}
+
+std::string RegistryDir(const Args& args, const spec::Pipeline& p) {
+  if (args.Has("registry")) return args.Get("registry");
+  if (!p.model || p.model->registry.empty()) return "";
+  const std::string& r = p.model->registry;
+  return r.front() == '/' || p.base_dir.empty() ? r : p.base_dir + "/" + r;
+}
+
 }  // namespace
 
 int RunTrain(int argc, char** argv) {
@@ -134,19 +191,20 @@ int RunTrain(int argc, char** argv) {
   Args args;
   std::string err;
   if (!args.Parse(argc, argv, 2,
-                  {"data", "label", "out", "registry", "name", "param", "inputs", "rounds",
-                   "early-stopping", "holdout", "predictions", "profile-out"},
+                  {"data", "label", "out", "registry", "name", "parent", "reason", "by", "param",
+                   "inputs", "rounds", "early-stopping", "holdout", "predictions", "profile-out"},
                   {"json", "quiet", "progress"}, &err))
     return Fail("train", err, 2);
   if (args.positional().size() != 1) return Fail("train", "needs exactly one SPEC (see --help)", 2);
   if (!args.Has("data") || !args.Has("label"))
     return Fail("train", "--data F.csv and --label COL are required", 2);
-  if (!args.Has("out") && !args.Has("registry"))
-    return Fail("train", "say where the model goes: --out MODEL.json and/or --registry DIR", 2);
   learn::TrainOptions o;
   if (err = ReadOptions(args, &o); !err.empty()) return Fail("train", err, 2);
   auto p = spec::LoadPipeline(args.positional()[0]);
   if (!p.ok()) return Fail("train", p.status().message(), 2);
+  const std::string registry = RegistryDir(args, *p);
+  if (!args.Has("out") && registry.empty())
+    return Fail("train", "say where the model goes: --out MODEL.json and/or --registry DIR", 2);
   auto t = learn::LoadTrainingSet(*p, args.Get("data"), args.Get("label"),
                                   SplitList(args.Get("inputs")));
   if (!t.ok()) return Fail("train", t.status().message(), 2);
@@ -166,17 +224,26 @@ int RunTrain(int argc, char** argv) {
     if (path.empty() || text.empty()) continue;
     if (!WriteFile(path, text)) return Fail("train", "cannot write " + path, 1);
   }
-  if (args.Has("profile-out")) {
-    std::vector<size_t> train_rows, holdout_rows;
-    learn::SplitByTime(*t, o.holdout, &train_rows, &holdout_rows);
-    if (!WriteFile(args.Get("profile-out"), ProfileOf(*t, train_rows, *r)))
-      return Fail("train", "cannot write " + args.Get("profile-out"), 1);
+  std::vector<size_t> train_rows, holdout_rows;
+  learn::SplitByTime(*t, o.holdout, &train_rows, &holdout_rows);
+  std::string profile = ProfileOf(*t, train_rows, *r);
+  if (args.Has("profile-out") && !WriteFile(args.Get("profile-out"), profile))
+    return Fail("train", "cannot write " + args.Get("profile-out"), 1);
+  std::string summary = SummaryJson(*t, *r);
+  if (!args.Has("json") && !args.Has("quiet")) PrintSummary(*t, *r);
+  if (!registry.empty()) {
+    auto v = Register(args, *p, registry, *t, o, *r, std::move(profile));
+    if (!v.ok()) {
+      const bool usage = v.status().code() == core::Code::kInvalidArgument;
+      return Fail("train", v.status().message(), usage ? 2 : 1);
+    }
+    summary.pop_back();
+    summary += ",\"name\":\"" + v->name + "\",\"version\":" + std::to_string(v->version) + "}";
+    if (!args.Has("json") && !args.Has("quiet"))
+      std::printf("registered %s version %lld in %s\n", v->name.c_str(),
+                  static_cast<long long>(v->version), registry.c_str());
   }
-  if (args.Has("json")) {
-    std::printf("%s\n", SummaryJson(*t, *r).c_str());
-  } else if (!args.Has("quiet")) {
-    PrintSummary(*t, *r);
-  }
+  if (args.Has("json")) std::printf("%s\n", summary.c_str());
   return 0;
 }
 

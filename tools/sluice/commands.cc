@@ -1,6 +1,10 @@
 #include "commands.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -15,6 +19,13 @@ const std::vector<Command>& Commands() {
       {"models", "the model registry: list, show, register, alias, rollback, history", RunModels},
   };
   return kCommands;
+}
+
+std::string Who(const std::string& by) {
+  if (!by.empty()) return by;
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return "unknown";
 }
 
 int Fail(const char* cmd, const std::string& msg, int code) {

@@ -21,6 +21,8 @@ int RunModels(int argc, char** argv);
 
 // Shared by commands: prints "sluice <cmd>: <msg>" and returns the code.
 int Fail(const char* cmd, const std::string& msg, int code);
+// Who is making a change, for the registry's records: `by` (--by) if given, else $USER.
+std::string Who(const std::string& by);
 // Prints the help text when argv has --help; returns true if it did.
 bool HelpAsked(int argc, char** argv, const char* text);
 

@@ -48,6 +48,7 @@ std::string VersionJson(const models::ModelVersion& v, const std::vector<std::st
   Field("format", v.format, &out);
   Field("spec_hash", v.spec_hash, &out);
   Field("training_digest", v.training_digest, &out);
+  Field("profile_sha256", v.profile_sha256, &out);
   out += ",\"params\":" + v.params_json + ",\"metrics\":" + v.metrics_json;
   out += ",\"parent\":" + (v.parent ? std::to_string(*v.parent) : std::string("null"));
   Field("created_at", v.created_at, &out);
@@ -144,6 +145,7 @@ void PrintVersion(const std::vector<models::ModelVersion>& lineage,
               static_cast<long long>(v.artifact_bytes), v.format.c_str());
   std::printf("spec hash:       %s\ntraining set:    %s\n", OrDash(v.spec_hash).c_str(),
               OrDash(v.training_digest).c_str());
+  std::printf("profile sha256:  %s\n", OrDash(v.profile_sha256).c_str());
   std::printf("params:          %s\nmetrics:         %s\n", v.params_json.c_str(),
               v.metrics_json.c_str());
   std::printf("created:         %s by %s\nreason:          %s\n", v.created_at.c_str(),

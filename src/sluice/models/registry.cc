@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS versions (
   spec_hash TEXT NOT NULL, training_digest TEXT NOT NULL,
   params TEXT NOT NULL, metrics TEXT NOT NULL, parent INTEGER,
   created_at TEXT NOT NULL, created_by TEXT NOT NULL, reason TEXT NOT NULL,
+  profile_sha256 TEXT NOT NULL,
   PRIMARY KEY (name, version),
   FOREIGN KEY (name, parent) REFERENCES versions (name, version));
 CREATE TRIGGER IF NOT EXISTS versions_no_update BEFORE UPDATE ON versions
@@ -139,6 +140,12 @@ core::Result<ModelVersion> Registry::Register(const NewVersion& v) {
   // never points at missing bytes; a crash in between leaves only an unreferenced artifact.
   auto sha = store_.Put(v.artifact);
   if (!sha.ok()) return sha.status();
+  std::string profile_sha;
+  if (!v.profile.empty()) {
+    auto p = store_.Put(v.profile);
+    if (!p.ok()) return p.status();
+    profile_sha = *p;
+  }
   ModelVersion m{v.name,
                  0,
                  *sha,
@@ -151,7 +158,8 @@ core::Result<ModelVersion> Registry::Register(const NewVersion& v) {
                  v.parent,
                  NowUtc(),
                  v.created_by,
-                 v.reason};
+                 v.reason,
+                 profile_sha};
   auto txn = SqliteTransaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
   auto next = db_->Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE name = ?");
@@ -235,6 +243,14 @@ core::Result<std::vector<ModelSummary>> Registry::ListModels() {
 core::Result<std::string> Registry::LoadArtifact(const ModelVersion& v) {
   auto bytes = store_.Get(v.artifact_sha256);
   if (!bytes.ok()) return bytes.status().WithContext(v.name + " v" + std::to_string(v.version));
+  return bytes;
+}
+
+core::Result<std::string> Registry::LoadProfile(const ModelVersion& v) {
+  const std::string what = v.name + " v" + std::to_string(v.version);
+  if (v.profile_sha256.empty()) return core::Status::NotFound(what + " has no reference profile");
+  auto bytes = store_.Get(v.profile_sha256);
+  if (!bytes.ok()) return bytes.status().WithContext(what + " profile");
   return bytes;
 }
 

@@ -33,6 +33,7 @@ struct ModelVersion {
   std::string created_at;         // ISO-8601 UTC, milliseconds
   std::string created_by;
   std::string reason;
+  std::string profile_sha256;  // the reference profile (an artifact too); "" if none
 };
 
 // What Register() needs; the registry assigns the version number and created_at.
@@ -44,6 +45,7 @@ struct NewVersion {
   std::string metrics_json = "{}";                          // must be a JSON object
   std::optional<int64_t> parent;
   std::string created_by, reason;
+  std::string profile;  // the reference profile's JSON (learn/profile.h); empty: none
 };
 
 // One entry of an alias's append-only history.
@@ -114,6 +116,8 @@ class Registry {
 
   // The artifact's bytes, re-hashed: Corruption if they no longer match the recorded SHA-256.
   core::Result<std::string> LoadArtifact(const ModelVersion& v);
+  // The reference profile's JSON, re-hashed likewise; NotFound when the version has none.
+  core::Result<std::string> LoadProfile(const ModelVersion& v);
   const ArtifactStore& store() const { return store_; }
   const std::string& dir() const { return dir_; }
 

@@ -3,6 +3,10 @@
 #include <openssl/evp.h>
 
 #include <cassert>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
 
 namespace sluice::models {
 
@@ -43,6 +47,17 @@ std::string Sha256::FinishHex() {
 std::string Sha256Hex(std::string_view bytes) {
   Sha256 h;
   h.Update(bytes);
+  return h.FinishHex();
+}
+
+core::Result<std::string> Sha256OfFile(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) return core::Status::IoError(path + ": " + std::strerror(errno));
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) h.Update({buf.data(), n});
+  if (std::ferror(f.get())) return core::Status::IoError(path + ": read error");
   return h.FinishHex();
 }
 

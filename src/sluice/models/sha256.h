@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/core/status.h"
+
 namespace sluice::models {
 
 // Incremental hashing. Owns one EVP_MD_CTX; not thread-safe (one hasher per thread).
@@ -26,6 +28,9 @@ class Sha256 {
 
 // SHA-256 of `bytes` as 64 lowercase hex characters. Safe from any thread.
 std::string Sha256Hex(std::string_view bytes);
+
+// SHA-256 of a file's bytes, read in blocks (training sets can be large).
+core::Result<std::string> Sha256OfFile(const std::string& path);
 
 // Whether `s` looks like a digest FinishHex() returns (64 lowercase hex characters).
 bool IsSha256Hex(std::string_view s);
