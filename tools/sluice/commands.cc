@@ -11,6 +11,7 @@ const std::vector<Command>& Commands() {
       {"gen", "generate a realistic event stream (gen fraud)", RunGen},
       {"check", "validate a pipeline spec", RunCheck},
       {"backfill", "replay a log and write one feature row per event (CSV)", RunBackfill},
+      {"predict", "score a CSV of feature vectors with a model file", RunPredict},
   };
   return kCommands;
 }

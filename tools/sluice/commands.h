@@ -16,6 +16,7 @@ const std::vector<Command>& Commands();
 int RunGen(int argc, char** argv);
 int RunCheck(int argc, char** argv);
 int RunBackfill(int argc, char** argv);
+int RunPredict(int argc, char** argv);
 
 // Shared by commands: prints "sluice <cmd>: <msg>" and returns the code.
 int Fail(const char* cmd, const std::string& msg, int code);
