@@ -21,7 +21,7 @@ namespace {
 inline constexpr int kMaxPerfectDepth = 10;
 inline constexpr size_t kMaxPerfectBytes = size_t{512} << 20;
 inline constexpr size_t kMaxCategoryWords = size_t{1} << 24;
-inline constexpr int kLanes = 8;  // walks interleaved
+inline constexpr int kLanes = 8;  // walks in lock step: rows of one tree, or trees of one row
 
 int TreeDepth(const TreeSpec& t) {
   int depth = 0;
@@ -74,45 +74,63 @@ class PerfectForest final : public Scorer {
   template <bool kCats>
   void Add(const float* rows, size_t n, size_t stride, float* acc) const {
     if (n == 1) return AddRow<kCats>(rows, acc);
+    const float* row[kMaxBlockRows];
+    for (size_t r = 0; r < n; ++r) row[r] = rows + r * stride;
+    const Node* nodes[kLanes];
+    uint32_t idx[kLanes];
     for (size_t t = 0; t < group_.size(); ++t) {
+      const float* leaves = Leaves(t);
+      std::fill(nodes, nodes + kLanes, nodes_.data() + t * inner_);
       size_t r = 0;
-      for (; r + kLanes <= n; r += kLanes) AddTreeRows<kCats, kLanes>(t, rows, r, stride, acc);
-      for (; r < n; ++r) AddTreeRows<kCats, 1>(t, rows, r, stride, acc);
+      for (; r + kLanes <= n; r += kLanes) {
+        Walk<kCats, kLanes>(nodes, row + r, idx);
+        for (int k = 0; k < kLanes; ++k) acc[(r + k) * groups_ + group_[t]] += leaves[idx[k]];
+      }
+      for (; r < n; ++r) {
+        Walk<kCats, 1>(nodes, row + r, idx);
+        acc[r * groups_ + group_[t]] += leaves[idx[0]];
+      }
     }
-  }
-
-  // Rows r..r+L-1 through tree t, walked in lock step.
-  template <bool kCats, int L>
-  void AddTreeRows(size_t t, const float* rows, size_t r, size_t stride, float* acc) const {
-    const Node* nodes = nodes_.data() + t * inner_;
-    const uint32_t* cats = cats_.data();
-    uint32_t idx[L] = {};
-    for (int d = 0; d < depth_; ++d) {
-      for (int k = 0; k < L; ++k)
-        idx[k] = 2 * idx[k] + 2 - GoLeft<kCats>(nodes[idx[k]], rows + (r + k) * stride, cats);
-    }
-    const float* leaves = leaves_.data() + t * (inner_ + 1) - inner_;
-    for (int k = 0; k < L; ++k) acc[(r + k) * groups_ + group_[t]] += leaves[idx[k]];
   }
 
   // One row through kLanes trees at a time, their leaves added in tree order.
   template <bool kCats>
   void AddRow(const float* row, float* acc) const {
-    const size_t trees = group_.size();
-    const uint32_t* cats = cats_.data();
+    const float* rows[kLanes];
+    std::fill(rows, rows + kLanes, row);
+    const Node* nodes[kLanes];
+    uint32_t idx[kLanes];
     size_t t = 0;
-    for (; t + kLanes <= trees; t += kLanes) {
-      uint32_t idx[kLanes] = {};
-      const Node* nodes = nodes_.data() + t * inner_;
-      for (int d = 0; d < depth_; ++d) {
-        for (int k = 0; k < kLanes; ++k)
-          idx[k] = 2 * idx[k] + 2 - GoLeft<kCats>(nodes[k * inner_ + idx[k]], row, cats);
-      }
-      const float* leaves = leaves_.data() + t * (inner_ + 1) - inner_;
-      for (int k = 0; k < kLanes; ++k) acc[group_[t + k]] += leaves[k * (inner_ + 1) + idx[k]];
+    for (; t + kLanes <= group_.size(); t += kLanes) {
+      for (int k = 0; k < kLanes; ++k) nodes[k] = nodes_.data() + (t + k) * inner_;
+      Walk<kCats, kLanes>(nodes, rows, idx);
+      for (int k = 0; k < kLanes; ++k) acc[group_[t + k]] += Leaves(t + k)[idx[k]];
     }
-    for (; t < trees; ++t) AddTreeRows<kCats, 1>(t, row, 0, 0, acc);
+    for (; t < group_.size(); ++t) {
+      nodes[0] = nodes_.data() + t * inner_;
+      Walk<kCats, 1>(nodes, rows, idx);
+      acc[group_[t]] += Leaves(t)[idx[0]];
+    }
   }
+
+  // L walks in lock step, lane k through tree nodes[k] with row rows[k]; idx gets each lane's
+  // final heap position (index Leaves() with it). Unrolled so the lanes' positions stay in
+  // registers and their loads overlap.
+  template <bool kCats, int L>
+  void Walk(const Node* const* nodes, const float* const* rows, uint32_t* idx) const {
+    uint32_t at[L];
+    for (int k = 0; k < L; ++k) at[k] = 0;
+    const uint32_t* cats = cats_.data();
+    for (int d = 0; d < depth_; ++d) {
+#pragma GCC unroll 8
+      for (int k = 0; k < L; ++k)
+        at[k] = 2 * at[k] + 2 - GoLeft<kCats>(nodes[k][at[k]], rows[k], cats);
+    }
+    for (int k = 0; k < L; ++k) idx[k] = at[k];
+  }
+
+  // Tree t's leaves, indexed by the final heap position of a walk (inner_ .. 2 * inner_).
+  const float* Leaves(size_t t) const { return leaves_.data() + t * (inner_ + 1) - inner_; }
 
   int depth_;
   size_t groups_;
