@@ -6,8 +6,9 @@
 // For each model: single rows (Model::Predict vs one-row PredictFromDense) and batches of 64, 256
 // and 1024 rows (Model::PredictBatch vs PredictFromDense). Rows come from a fixed pool of 4096
 // random rows (10% NaN), visited in order, so neither side sees the same row twice in a row.
-// Reports rows per second (items_per_second). Before timing, checks that both sides give the same probabilities for the
-// whole pool (|a - b| <= 1e-6) and exits 1 otherwise: a faster wrong answer is no result.
+// Reports rows per second (items_per_second). Before timing, checks that both sides give the same
+// probabilities for the whole pool (|a - b| <= 1e-6) and exits 1 otherwise: a faster wrong answer
+// is no result.
 #include <benchmark/benchmark.h>
 #include <xgboost/c_api.h>
 
@@ -42,9 +43,8 @@ std::string ArrayInterface(const float* p, size_t n, size_t width) {
   return buf;
 }
 
-const char* kConfig =
-    R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
-    R"( "strict_shape": false, "missing": NaN, "cache_id": 0})";
+const char* kConfig = R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
+                      R"( "strict_shape": false, "missing": NaN, "cache_id": 0})";
 
 const float* XgbPredict(const Bench& b, const std::string& array) {
   const bst_ulong* shape = nullptr;

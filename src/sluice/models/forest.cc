@@ -134,11 +134,11 @@ class PerfectForest final : public Scorer {
 
   int depth_;
   size_t groups_;
-  uint32_t inner_;              // internal nodes per tree: 2^D - 1
-  std::vector<Node> nodes_;     // trees x inner_
-  std::vector<float> leaves_;   // trees x 2^D
-  std::vector<uint32_t> group_; // per tree
-  std::vector<uint32_t> cats_;  // category bitsets: [words, word0, word1, ...] per split
+  uint32_t inner_;               // internal nodes per tree: 2^D - 1
+  std::vector<Node> nodes_;      // trees x inner_
+  std::vector<float> leaves_;    // trees x 2^D
+  std::vector<uint32_t> group_;  // per tree
+  std::vector<uint32_t> cats_;   // category bitsets: [words, word0, word1, ...] per split
   bool has_cats_ = false;
 };
 

@@ -29,9 +29,9 @@ struct ModelSpec {
   int num_groups = 1;                      // margins per row: num_class for multi-class
   std::vector<std::string> feature_names;  // empty when the model was saved without names
   std::vector<std::string> feature_types;
-  std::string booster;                     // gbtree, dart or gblinear
-  std::vector<TreeSpec> trees;             // gbtree and dart
-  std::vector<float> linear_weights;       // gblinear: (num_features + 1) x num_groups, bias last
+  std::string booster;                // gbtree, dart or gblinear
+  std::vector<TreeSpec> trees;        // gbtree and dart
+  std::vector<float> linear_weights;  // gblinear: (num_features + 1) x num_groups, bias last
 };
 
 }  // namespace sluice::models

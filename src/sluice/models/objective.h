@@ -19,9 +19,9 @@ enum class Transform {
 struct Objective {
   std::string name;
   Transform transform = Transform::kIdentity;
-  bool multi_class = false;     // needs num_class >= 2
-  bool logit_base = false;      // base margin = logit(base_score)
-  bool log_base = false;        // base margin = log(base_score)
+  bool multi_class = false;  // needs num_class >= 2
+  bool logit_base = false;   // base margin = logit(base_score)
+  bool log_base = false;     // base margin = log(base_score)
 };
 
 // The objectives Sluice scores; others are refused with an error naming them.

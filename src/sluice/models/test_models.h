@@ -45,10 +45,10 @@ struct Options {
   int num_feature = 2;
   int num_class = 0;
   std::string booster = "gbtree";
-  std::vector<int> tree_info;       // default: all 0
-  std::string weight_drop;          // dart: a JSON array
+  std::vector<int> tree_info;  // default: all 0
+  std::string weight_drop;     // dart: a JSON array
   std::string feature_names = "[]";
-  std::string linear_weights;       // gblinear: a JSON array
+  std::string linear_weights;  // gblinear: a JSON array
 };
 
 inline std::string ModelJson(const std::vector<Tree>& trees, const Options& o = {}) {
@@ -70,17 +70,25 @@ inline std::string ModelJson(const std::vector<Tree>& trees, const Options& o = 
   }
   return "{\"learner\":{\"attributes\":{\"best_iteration\":\"0\"},\"feature_names\":" +
          o.feature_names + ",\"feature_types\":[],\"gradient_booster\":" + booster +
-         ",\"learner_model_param\":{\"base_score\":" + o.base_score +
-         ",\"num_class\":\"" + std::to_string(o.num_class) + "\",\"num_feature\":\"" +
-         std::to_string(o.num_feature) + "\",\"num_target\":\"1\"},\"objective\":{\"name\":\"" +
-         o.objective + "\"}},\"version\":[1,7,4]}";
+         ",\"learner_model_param\":{\"base_score\":" + o.base_score + ",\"num_class\":\"" +
+         std::to_string(o.num_class) + "\",\"num_feature\":\"" + std::to_string(o.num_feature) +
+         "\",\"num_target\":\"1\"},\"objective\":{\"name\":\"" + o.objective +
+         "\"}},\"version\":[1,7,4]}";
 }
 
 // x0 < thr ? left_leaf : right_leaf, missing goes left when default_left.
 inline Tree Stump(int feature, const std::string& thr, const std::string& left_leaf,
                   const std::string& right_leaf, int default_left = 1) {
-  return Tree{{1, -1, -1}, {2, -1, -1}, {feature, 0, 0}, {thr, left_leaf, right_leaf},
-              {default_left, 0, 0}, {}, {}, {}, {}, {}};
+  return Tree{{1, -1, -1},
+              {2, -1, -1},
+              {feature, 0, 0},
+              {thr, left_leaf, right_leaf},
+              {default_left, 0, 0},
+              {},
+              {},
+              {},
+              {},
+              {}};
 }
 
 }  // namespace sluice::models::testing

@@ -61,8 +61,9 @@ Status CheckShape(const TreeSpec& t, int num_features, const std::string& path) 
   while (!todo.empty()) {
     const int32_t i = todo.back();
     todo.pop_back();
-    if (seen[i]) return Status::InvalidArgument(path + ": node " + std::to_string(i) +
-                                                " is reached twice (not a tree)");
+    if (seen[i])
+      return Status::InvalidArgument(path + ": node " + std::to_string(i) +
+                                     " is reached twice (not a tree)");
     seen[i] = 1;
     if (t.left[i] == -1) continue;
     const std::string node = path + ": node " + std::to_string(i);
@@ -121,11 +122,12 @@ Status ParseTree(element t, const std::string& path, int num_features, TreeSpec*
     if (json::HasMember(e, "size_leaf_vector")) {
       element s;
       SLUICE_RETURN_IF_ERROR(json::Member(e, "size_leaf_vector", path + ".tree_param", &s));
-      SLUICE_RETURN_IF_ERROR(json::GetInt(s, path + ".tree_param.size_leaf_vector", 0,
-                                          INT32_MAX, &leaf_vector));
+      SLUICE_RETURN_IF_ERROR(
+          json::GetInt(s, path + ".tree_param.size_leaf_vector", 0, INT32_MAX, &leaf_vector));
     }
     if (leaf_vector > 1)
-      return Status::InvalidArgument(path + ": vector leaves (multi-target trees) are not supported");
+      return Status::InvalidArgument(path +
+                                     ": vector leaves (multi-target trees) are not supported");
   }
   SLUICE_RETURN_IF_ERROR(ParseTreeArrays(t, path, tree));
   SLUICE_RETURN_IF_ERROR(ParseCategories(t, path, tree));

@@ -50,12 +50,12 @@ Status ParseObjective(element learner, ModelSpec* spec) {
   if (!obj.ok()) return obj.status().WithContext("learner.objective.name");
   spec->objective = std::move(*obj);
   if (spec->objective.multi_class && spec->num_groups < 2)
-    return Status::InvalidArgument("learner.learner_model_param.num_class: " + spec->objective.name +
-                                   " needs num_class >= 2");
+    return Status::InvalidArgument(
+        "learner.learner_model_param.num_class: " + spec->objective.name + " needs num_class >= 2");
   if (!spec->objective.multi_class && spec->num_groups > 1)
-    return Status::InvalidArgument("learner.learner_model_param.num_class: " +
-                                   std::to_string(spec->num_groups) + " classes with objective " +
-                                   spec->objective.name);
+    return Status::InvalidArgument(
+        "learner.learner_model_param.num_class: " + std::to_string(spec->num_groups) +
+        " classes with objective " + spec->objective.name);
   return Status::Ok();
 }
 
@@ -71,13 +71,13 @@ Status ParseNames(element learner, ModelSpec* spec) {
   }
   const size_t n = static_cast<size_t>(spec->num_features);
   if (!spec->feature_names.empty() && spec->feature_names.size() != n)
-    return Status::InvalidArgument("learner.feature_names: " +
-                                   std::to_string(spec->feature_names.size()) + " names for " +
-                                   std::to_string(n) + " features");
+    return Status::InvalidArgument(
+        "learner.feature_names: " + std::to_string(spec->feature_names.size()) + " names for " +
+        std::to_string(n) + " features");
   if (!spec->feature_types.empty() && spec->feature_types.size() != n)
-    return Status::InvalidArgument("learner.feature_types: " +
-                                   std::to_string(spec->feature_types.size()) + " types for " +
-                                   std::to_string(n) + " features");
+    return Status::InvalidArgument(
+        "learner.feature_types: " + std::to_string(spec->feature_types.size()) + " types for " +
+        std::to_string(n) + " features");
   return Status::Ok();
 }
 
@@ -87,9 +87,9 @@ Status ParseDartWeights(element booster, ModelSpec* spec) {
   SLUICE_RETURN_IF_ERROR(json::Member(booster, "weight_drop", "learner.gradient_booster", &e));
   SLUICE_RETURN_IF_ERROR(json::GetFloats(e, "learner.gradient_booster.weight_drop", &w));
   if (w.size() != spec->trees.size())
-    return Status::InvalidArgument("learner.gradient_booster.weight_drop: " +
-                                   std::to_string(w.size()) + " weights for " +
-                                   std::to_string(spec->trees.size()) + " trees");
+    return Status::InvalidArgument(
+        "learner.gradient_booster.weight_drop: " + std::to_string(w.size()) + " weights for " +
+        std::to_string(spec->trees.size()) + " trees");
   for (size_t i = 0; i < w.size(); ++i) spec->trees[i].weight = w[i];
   return Status::Ok();
 }
@@ -102,10 +102,9 @@ Status ParseLinear(element booster, ModelSpec* spec) {
   SLUICE_RETURN_IF_ERROR(json::GetFloats(e, path + ".weights", &spec->linear_weights));
   const size_t want = static_cast<size_t>(spec->num_features + 1) * spec->num_groups;
   if (spec->linear_weights.size() != want)
-    return Status::InvalidArgument(path + ".weights: " +
-                                   std::to_string(spec->linear_weights.size()) +
-                                   " weights, expected (num_feature + 1) x groups = " +
-                                   std::to_string(want));
+    return Status::InvalidArgument(
+        path + ".weights: " + std::to_string(spec->linear_weights.size()) +
+        " weights, expected (num_feature + 1) x groups = " + std::to_string(want));
   return Status::Ok();
 }
 
