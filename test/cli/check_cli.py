@@ -25,7 +25,7 @@ def main():
         if not ok:
             failures.append(what)
 
-    for cmd in ["gen", "check", "backfill"]:
+    for cmd in ["gen", "check", "backfill", "predict"]:
         code, out, err = run(sluice, cmd, "--help")
         expect(f"{cmd} --help", code, 0, out, "usage: sluice " + cmd)
     code, out, err = run(sluice)

@@ -17,6 +17,7 @@ int RunGen(int argc, char** argv);
 int RunCheck(int argc, char** argv);
 int RunBackfill(int argc, char** argv);
 int RunTrain(int argc, char** argv);
+int RunPredict(int argc, char** argv);
 int RunModels(int argc, char** argv);
 
 // Shared by commands: prints "sluice <cmd>: <msg>" and returns the code.

@@ -1,0 +1,224 @@
+// Tree ensembles laid out for scoring. Two layouts:
+// - perfect (every tree at most kMaxPerfectDepth deep, the common case): each tree is padded to a
+//   complete binary tree of the forest's depth D, internal nodes in heap order (children of i at
+//   2i+1 and 2i+2) and leaves in a separate float array. A walk is exactly D steps of
+//   `i = 2i + 2 - go_left` with no data-dependent branch, so several walks (8 trees of one row, or
+//   8 rows of one tree) run interleaved and their cache misses overlap.
+// - general (deeper trees): nodes in pre-order, left child next, right child by index, leaves
+//   flagged; a walk loops until it reaches a leaf.
+// Trees are added in model order into float accumulators, as xgboost's CPU predictor adds them,
+// so sums round the same way.
+#include <algorithm>
+#include <memory>
+
+#include "sluice/models/scorer.h"
+#include "sluice/models/tree_node.h"
+
+namespace sluice::models {
+
+namespace {
+
+inline constexpr int kMaxPerfectDepth = 10;
+inline constexpr size_t kMaxPerfectBytes = size_t{512} << 20;
+inline constexpr size_t kMaxCategoryWords = size_t{1} << 24;
+inline constexpr int kLanes = 8;  // walks in lock step: rows of one tree, or trees of one row
+
+int TreeDepth(const TreeSpec& t) {
+  int depth = 0;
+  std::vector<std::pair<int32_t, int>> todo = {{0, 0}};
+  while (!todo.empty()) {
+    auto [i, d] = todo.back();
+    todo.pop_back();
+    depth = std::max(depth, d);
+    if (t.left[i] == -1) continue;
+    todo.push_back({t.left[i], d + 1});
+    todo.push_back({t.right[i], d + 1});
+  }
+  return depth;
+}
+
+class PerfectForest final : public Scorer {
+ public:
+  PerfectForest(const ModelSpec& spec, int depth) : depth_(depth), groups_(spec.num_groups) {
+    inner_ = (1u << depth) - 1;
+    const size_t trees = spec.trees.size();
+    nodes_.resize(trees * inner_);
+    leaves_.resize(trees * (inner_ + 1));
+    for (size_t t = 0; t < trees; ++t) {
+      const TreeSpec& tree = spec.trees[t];
+      group_.push_back(static_cast<uint32_t>(tree.group));
+      Fill(tree, 0, 0, 0, &nodes_[t * inner_], &leaves_[t * (inner_ + 1)]);
+    }
+    has_cats_ = !cats_.empty();
+  }
+
+  void AddMargins(const float* rows, size_t n, size_t stride, float* acc) const override {
+    if (has_cats_) return Add<true>(rows, n, stride, acc);
+    return Add<false>(rows, n, stride, acc);
+  }
+
+ private:
+  // Copies node `src` to heap position `pos`; a leaf above depth D fills its whole padded subtree
+  // (internal positions split on feature 0 and lead to copies of the leaf either way).
+  void Fill(const TreeSpec& t, int32_t src, uint32_t pos, int level, Node* nodes, float* leaves) {
+    if (level == depth_) {
+      leaves[pos - inner_] = LeafValue(t, src);
+      return;
+    }
+    const bool leaf = t.left[src] == -1;
+    nodes[pos] = leaf ? Node{0, 0.0f} : MakeSplit(t, src, &cats_);
+    Fill(t, leaf ? src : t.left[src], 2 * pos + 1, level + 1, nodes, leaves);
+    Fill(t, leaf ? src : t.right[src], 2 * pos + 2, level + 1, nodes, leaves);
+  }
+
+  template <bool kCats>
+  void Add(const float* rows, size_t n, size_t stride, float* acc) const {
+    if (n == 1) return AddRow<kCats>(rows, acc);
+    const float* row[kMaxBlockRows];
+    for (size_t r = 0; r < n; ++r) row[r] = rows + r * stride;
+    const Node* nodes[kLanes];
+    uint32_t idx[kLanes];
+    for (size_t t = 0; t < group_.size(); ++t) {
+      const float* leaves = Leaves(t);
+      std::fill(nodes, nodes + kLanes, nodes_.data() + t * inner_);
+      size_t r = 0;
+      for (; r + kLanes <= n; r += kLanes) {
+        Walk<kCats, kLanes>(nodes, row + r, idx);
+        for (int k = 0; k < kLanes; ++k) acc[(r + k) * groups_ + group_[t]] += leaves[idx[k]];
+      }
+      for (; r < n; ++r) {
+        Walk<kCats, 1>(nodes, row + r, idx);
+        acc[r * groups_ + group_[t]] += leaves[idx[0]];
+      }
+    }
+  }
+
+  // One row through kLanes trees at a time, their leaves added in tree order.
+  template <bool kCats>
+  void AddRow(const float* row, float* acc) const {
+    const float* rows[kLanes];
+    std::fill(rows, rows + kLanes, row);
+    const Node* nodes[kLanes];
+    uint32_t idx[kLanes];
+    size_t t = 0;
+    for (; t + kLanes <= group_.size(); t += kLanes) {
+      for (int k = 0; k < kLanes; ++k) nodes[k] = nodes_.data() + (t + k) * inner_;
+      Walk<kCats, kLanes>(nodes, rows, idx);
+      for (int k = 0; k < kLanes; ++k) acc[group_[t + k]] += Leaves(t + k)[idx[k]];
+    }
+    for (; t < group_.size(); ++t) {
+      nodes[0] = nodes_.data() + t * inner_;
+      Walk<kCats, 1>(nodes, rows, idx);
+      acc[group_[t]] += Leaves(t)[idx[0]];
+    }
+  }
+
+  // L walks in lock step, lane k through tree nodes[k] with row rows[k]; idx gets each lane's
+  // final heap position (index Leaves() with it). Unrolled so the lanes' positions stay in
+  // registers and their loads overlap.
+  template <bool kCats, int L>
+  void Walk(const Node* const* nodes, const float* const* rows, uint32_t* idx) const {
+    uint32_t at[L];
+    for (int k = 0; k < L; ++k) at[k] = 0;
+    const uint32_t* cats = cats_.data();
+    for (int d = 0; d < depth_; ++d) {
+#pragma GCC unroll 8
+      for (int k = 0; k < L; ++k)
+        at[k] = 2 * at[k] + 2 - GoLeft<kCats>(nodes[k][at[k]], rows[k], cats);
+    }
+    for (int k = 0; k < L; ++k) idx[k] = at[k];
+  }
+
+  // Tree t's leaves, indexed by the final heap position of a walk (inner_ .. 2 * inner_).
+  const float* Leaves(size_t t) const { return leaves_.data() + t * (inner_ + 1) - inner_; }
+
+  int depth_;
+  size_t groups_;
+  uint32_t inner_;               // internal nodes per tree: 2^D - 1
+  std::vector<Node> nodes_;      // trees x inner_
+  std::vector<float> leaves_;    // trees x 2^D
+  std::vector<uint32_t> group_;  // per tree
+  std::vector<uint32_t> cats_;   // category bitsets: [words, word0, word1, ...] per split
+  bool has_cats_ = false;
+};
+
+class GeneralForest final : public Scorer {
+ public:
+  explicit GeneralForest(const ModelSpec& spec) : groups_(spec.num_groups) {
+    for (const TreeSpec& t : spec.trees) {
+      root_.push_back(static_cast<uint32_t>(nodes_.size()));
+      group_.push_back(static_cast<uint32_t>(t.group));
+      Flatten(t);
+    }
+    has_cats_ = !cats_.empty();
+  }
+
+  void AddMargins(const float* rows, size_t n, size_t stride, float* acc) const override {
+    if (has_cats_) return Add<true>(rows, n, stride, acc);
+    return Add<false>(rows, n, stride, acc);
+  }
+
+ private:
+  // Pre-order without recursion (a deep tree must not exhaust the stack).
+  void Flatten(const TreeSpec& t) {
+    constexpr uint32_t kNone = UINT32_MAX;
+    std::vector<std::pair<int32_t, uint32_t>> todo = {{0, kNone}};  // node, parent to patch
+    while (!todo.empty()) {
+      auto [i, parent] = todo.back();
+      todo.pop_back();
+      const uint32_t at = static_cast<uint32_t>(nodes_.size());
+      if (parent != kNone) right_[parent] = at;
+      if (t.left[i] == -1) {
+        nodes_.push_back(Node{kLeaf, LeafValue(t, i)});
+        right_.push_back(0);
+        continue;
+      }
+      nodes_.push_back(MakeSplit(t, i, &cats_));
+      right_.push_back(0);
+      todo.push_back({t.right[i], at});
+      todo.push_back({t.left[i], kNone});
+    }
+  }
+
+  template <bool kCats>
+  void Add(const float* rows, size_t n, size_t stride, float* acc) const {
+    const uint32_t* cats = cats_.data();
+    for (size_t t = 0; t < root_.size(); ++t) {
+      for (size_t r = 0; r < n; ++r) {
+        const float* row = rows + r * stride;
+        uint32_t i = root_[t];
+        while (!(nodes_[i].key & kLeaf))
+          i = GoLeft<kCats>(nodes_[i], row, cats) ? i + 1 : right_[i];
+        acc[r * groups_ + group_[t]] += nodes_[i].thr;
+      }
+    }
+  }
+
+  size_t groups_;
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> right_, root_, group_, cats_;
+  bool has_cats_ = false;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<const Scorer>> BuildForest(const ModelSpec& spec) {
+  int depth = 0;
+  size_t words = 0;
+  for (const TreeSpec& t : spec.trees) {
+    depth = std::max(depth, TreeDepth(t));
+    for (size_t i = 0; i < t.left.size(); ++i) {
+      int32_t top = -1;
+      for (uint32_t j = t.cat_begin[i]; j < t.cat_end[i]; ++j) top = std::max(top, t.cats[j]);
+      if (top >= 0) words += static_cast<size_t>(top) / 32 + 2;
+    }
+  }
+  if (words > kMaxCategoryWords)
+    return core::Status::InvalidArgument("categorical splits need more than 64 MiB of bitsets");
+  const size_t perfect_bytes = spec.trees.size() * (size_t{12} << std::min(depth, 30));
+  if (depth <= kMaxPerfectDepth && perfect_bytes <= kMaxPerfectBytes)
+    return std::unique_ptr<const Scorer>(std::make_unique<PerfectForest>(spec, depth));
+  return std::unique_ptr<const Scorer>(std::make_unique<GeneralForest>(spec));
+}
+
+}  // namespace sluice::models
