@@ -154,7 +154,7 @@ def bench_backfill_vs_parse(s, bins, data, events):
         for t in (1, 2):
             wall, cpu, _, err = s.run(f"backfill fraud, {t} thread(s)",
                                       [bins["sluice"], "backfill", FRAUD_SPEC, "--input", events, "--output", out,
-                                       "--dead-letter", dead, "--threads", str(t), "--quiet"],
+                                       "--dead-letter", dead, "--threads", str(t), "--quiet", "--no-score"],
                                       env={"SLUICE_STAGE_TIMES": "1"})
             r = res[t]
             r["backfill"].append(wall)

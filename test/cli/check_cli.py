@@ -32,8 +32,11 @@ def main():
     expect("no command", code, 2, err, "usage")
     code, out, err = run(sluice, "frobnicate")
     expect("unknown command", code, 2, err, "unknown command")
-    code, out, err = run(sluice, "check", EXAMPLE)
-    expect("check example", code, 0, out, "ok")
+    code, out, err = run(sluice, "check", EXAMPLE, "--no-model")
+    expect("check example (model skipped)", code, 0, out, "ok")
+    if not os.path.exists(os.path.join(ROOT, "data", "fraud", "registry")):
+        code, out, err = run(sluice, "check", EXAMPLE)
+        expect("check example before any model is trained", code, 2, err, "model: no registry at")
     with tempfile.TemporaryDirectory() as d:
         bad = os.path.join(d, "bad.yaml")
         with open(bad, "w") as f:
@@ -46,7 +49,8 @@ def main():
         code, out, err = run(sluice, "backfill", EXAMPLE)
         expect("backfill without --output", code, 2, err, "--output")
         code, out, err = run(sluice, "backfill", EXAMPLE, "--input", os.path.join(d, "nope.jsonl"),
-                             "--output", os.path.join(d, "o.csv"), "--dead-letter", os.path.join(d, "d.jsonl"))
+                             "--output", os.path.join(d, "o.csv"), "--dead-letter", os.path.join(d, "d.jsonl"),
+                             "--no-score")
         expect("backfill missing input is a runtime failure", code, 1, err, "cannot open")
         code, out, err = run(sluice, "backfill", EXAMPLE, "--threads", "0", "--output", "x.csv")
         expect("backfill --threads 0", code, 2, err, "--threads")

@@ -7,7 +7,7 @@ spec="$(cd "$(dirname "$0")/../.." && pwd)/examples/fraud/pipeline.yaml"
 mkdir -p "$work"
 "$sluice" gen fraud --events "$events" --seed 7 --drift-at 0.5 --out "$work/ev.jsonl" --labels-out "$work/lab.jsonl" --quiet
 for t in 1 2 4; do
-  "$sluice" backfill "$spec" --input "$work/ev.jsonl" --labels "$work/lab.jsonl" --threads "$t" \
+  "$sluice" backfill "$spec" --no-score --input "$work/ev.jsonl" --labels "$work/lab.jsonl" --threads "$t" \
     --output "$work/out$t.csv" --dead-letter "$work/dead$t.jsonl" --quiet
 done
 rows=$(($(wc -l < "$work/out1.csv") - 1))

@@ -7,11 +7,20 @@ gen -> backfill (labels joined) -> train, then:
     predictions equal what train reported;
   * the saved model, loaded by python3-xgboost, predicts the same scores for the holdout rows;
   * the holdout is the latest part by event time, and early stopping kept the best iteration;
+  * with --registry and --alias the version is registered with its metrics, the training set's
+    SHA-256 and the spec's hash, and the alias points at it;
+  * a spec whose model block names that registry passes `sluice check`, and `sluice backfill`
+    scores every event: on the holdout rows the scores equal train's own predictions (the
+    evaluator against libxgboost, training/serving consistency), and scikit-learn's AUC of the
+    backfill's scores over the holdout equals the reported AUC;
+  * a spec that lacks one of the model's inputs is refused by check and backfill, naming it;
   * bad input (missing column, non-numeric cell, no labels) fails with exit 2 and a clear message.
 """
+import hashlib
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -44,11 +53,16 @@ def train_and_compare(sluice, work, events):
     run([sluice, "gen", "fraud", "--events", str(events), "--seed", "7", "--out", ev,
          "--labels-out", lab])
     run([sluice, "backfill", SPEC, "--input", ev, "--labels", lab, "--output", feat,
-         "--dead-letter", os.path.join(work, "dead.jsonl"), "--quiet", "--threads", "2"])
+         "--dead-letter", os.path.join(work, "dead.jsonl"), "--quiet", "--threads", "2",
+         "--no-score"])
     model, pred = os.path.join(work, "model.json"), os.path.join(work, "pred.csv")
     prof = os.path.join(work, "profile.json")
+    registry = os.path.join(work, "registry")
+    if os.path.exists(registry):
+        shutil.rmtree(registry)
     r = run([sluice, "train", SPEC, "--data", feat, "--label", "is_fraud", "--out", model,
-             "--predictions", pred, "--profile-out", prof, "--json", "--quiet"])
+             "--predictions", pred, "--profile-out", prof, "--json", "--quiet",
+             "--registry", registry, "--alias", "production"])
     s = json.loads(r.stdout)
     print("train:", s)
     p = pd.read_csv(pred)
@@ -83,10 +97,73 @@ def train_and_compare(sluice, work, events):
     train_part = d.iloc[:len(d) - s["holdout_rows"]][names[0]].astype("float32").astype(float)
     check(abs(col["mean"] - train_part.mean()) <= 1e-9 * max(1, abs(train_part.mean())),
           "profile mean matches pandas on the training rows")
+    check_registered(sluice, registry, feat, s, prof)
+    check_scoring(sluice, work, registry, ev, s, p)
     return feat
 
 
+def check_registered(sluice, registry, feat, s, prof):
+    r = run([sluice, "models", "show", "--registry", registry, "--name", "fraud", "--version", "1",
+             "--json"])
+    v = json.loads(r.stdout)
+    check(v["version"] == s["version"] == 1, "train registered version 1")
+    check("production" in v["aliases"], "--alias production points at it")
+    check(v["training_digest"] == hashlib.sha256(open(feat, "rb").read()).hexdigest(),
+          "the version records the training set's SHA-256")
+    check(v["spec_hash"] == hashlib.sha256(open(SPEC, "rb").read()).hexdigest(),
+          "the version records the spec's hash")
+    check(abs(v["metrics"]["auc"] - s["auc"]) == 0 and v["params"]["max_depth"] == "6",
+          "the version records the holdout metrics and the parameters")
+    check(v["profile_sha256"] == hashlib.sha256(open(prof, "rb").read()).hexdigest(),
+          "the version records the reference profile")
+
+
+def spec_with_registry(work, registry, drop=None):
+    """The example spec with its model block pointing at the test's registry."""
+    lines = []
+    for line in open(SPEC).read().splitlines():
+        if line.startswith("model:"):
+            line = "model: {registry: %s, name: fraud, alias: production}" % registry
+        if drop and line.strip().startswith("- {name: %s," % drop):
+            continue
+        lines.append(line)
+    path = os.path.join(work, "spec_%s.yaml" % (drop or "scored"))
+    open(path, "w").write("\n".join(lines) + "\n")
+    return path
+
+
+def check_scoring(sluice, work, registry, ev, s, pred):
+    spec = spec_with_registry(work, registry)
+    r = run([sluice, "check", spec])
+    check("model ok" in r.stdout and "fraud v1" in r.stdout, "check resolves and accepts the model")
+    scored = os.path.join(work, "scored.csv")
+    run([sluice, "backfill", spec, "--input", ev, "--output", scored, "--quiet", "--threads", "2",
+         "--dead-letter", os.path.join(work, "dead2.jsonl")])
+    d = pd.read_csv(scored)
+    check(list(d.columns)[-1] == "score" and d["score"].notna().all(),
+          "backfill with a model writes a score for every event")
+    feat = pd.read_csv(os.path.join(work, "features.csv"))
+    d["is_fraud"] = feat["is_fraud"].values
+    d = d[d["is_fraud"].notna()].iloc[np.argsort(d[d["is_fraud"].notna()]["ts"].values,
+                                                 kind="stable")]
+    hold = d.iloc[len(d) - s["holdout_rows"]:]
+    diff = float(np.max(np.abs(hold["score"].values - pred["score"].values)))
+    check(diff <= 1e-6, f"backfill scores equal train's holdout predictions (max diff {diff:.2e})")
+    check(abs(roc_auc_score(hold["is_fraud"], hold["score"]) - s["auc"]) <= 1e-6,
+          "scikit-learn's AUC of the backfill's holdout scores equals the reported AUC")
+    bad = spec_with_registry(work, registry, drop="hour_of_day")
+    r = run([sluice, "check", bad], expect=2)
+    check("hour_of_day" in r.stderr, "check refuses a spec missing a model input, naming it")
+    r = run([sluice, "backfill", bad, "--input", ev, "--output", os.path.join(work, "x.csv")],
+            expect=2)
+    check("hour_of_day" in r.stderr, "backfill refuses it too")
+
+
 def bad_inputs(sluice, work, feat):
+    # Without a model block, so that nothing here can register into the repository's registry.
+    spec = os.path.join(work, "spec_no_model.yaml")
+    open(spec, "w").write("\n".join(l for l in open(SPEC).read().splitlines()
+                                    if not l.startswith("model:")) + "\n")
     bad = os.path.join(work, "bad.csv")
     lines = open(feat).read().splitlines()
     header = lines[0].split(",")
@@ -95,20 +172,20 @@ def bad_inputs(sluice, work, feat):
                                    [",".join(c for h, c in zip(header, l.split(","))
                                              if h != "u_gap_s") for l in lines[1:50]]) + "\n")
     cases.append(("missing column", "u_gap_s"))
-    r = run([sluice, "train", SPEC, "--data", bad, "--label", "is_fraud", "--out",
+    r = run([sluice, "train", spec, "--data", bad, "--label", "is_fraud", "--out",
              os.path.join(work, "x.json")], expect=2)
     check("missing column(s): u_gap_s" in r.stderr, "a missing input column is named")
     row = lines[1].split(",")
     row[header.index("u_cnt_1h")] = "many"
     open(bad, "w").write("\n".join([lines[0], ",".join(row)]) + "\n")
-    r = run([sluice, "train", SPEC, "--data", bad, "--label", "is_fraud", "--out",
+    r = run([sluice, "train", spec, "--data", bad, "--label", "is_fraud", "--out",
              os.path.join(work, "x.json")], expect=2)
     check("bad.csv:2" in r.stderr and "u_cnt_1h" in r.stderr,
           "a non-numeric cell is reported with its line and column")
-    r = run([sluice, "train", SPEC, "--data", feat, "--label", "no_such", "--out",
+    r = run([sluice, "train", spec, "--data", feat, "--label", "no_such", "--out",
              os.path.join(work, "x.json")], expect=2)
     check("no_such" in r.stderr, "an unknown label column is named")
-    r = run([sluice, "train", SPEC, "--data", feat, "--label", "is_fraud"], expect=2)
+    r = run([sluice, "train", spec, "--data", feat, "--label", "is_fraud"], expect=2)
     check("--out" in r.stderr, "train refuses to run with nowhere to put the model")
 
 

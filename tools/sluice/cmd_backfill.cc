@@ -14,10 +14,12 @@ namespace {
 
 const char* kHelp =
     "usage: sluice backfill SPEC --output F.csv [--input F] [--labels F] [--dead-letter F]\n"
-    "                       [--threads N] [--chunk-bytes B] [--quiet|--progress]\n\n"
+    "                       [--threads N] [--chunk-bytes B] [--no-score] [--quiet|--progress]\n\n"
     "Replays a log in file order and writes one CSV row per applied event: the event id, the\n"
     "event time, every feature (point-in-time, identical to what the streaming engine serves),\n"
-    "and with --labels the label joined point-in-time. Records that cannot be applied go to the\n"
+    "the model's score column(s) when the spec has a model (unless --no-score, e.g. to make a\n"
+    "training set before the first model exists), and with --labels the label joined\n"
+    "point-in-time. Records that cannot be applied go to the\n"
     "dead-letter file (--dead-letter, else the spec's dead_letter.file) with their reason.\n"
     "--threads N gives byte-identical output for every N. --chunk-bytes B (default 4 MiB) sets "
     "how\n"
@@ -53,7 +55,7 @@ int RunBackfill(int argc, char** argv) {
   std::string err;
   if (!args.Parse(argc, argv, 2,
                   {"input", "output", "labels", "dead-letter", "threads", "chunk-bytes"},
-                  {"quiet", "progress"}, &err)) {
+                  {"quiet", "progress", "no-score"}, &err)) {
     return Fail("backfill", err, 2);
   }
   if (args.positional().size() != 1)
@@ -66,6 +68,7 @@ int RunBackfill(int argc, char** argv) {
   o.output = args.Get("output");
   o.labels = args.Get("labels");
   o.dead_letter = args.Get("dead-letter");
+  o.no_score = args.Has("no-score");
   o.threads = std::atoi(args.Get("threads", "1").c_str());
   if (o.threads < 1 || o.threads > 256)
     return Fail("backfill", "--threads must be between 1 and 256", 2);

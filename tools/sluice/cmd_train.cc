@@ -20,7 +20,7 @@ namespace {
 
 const char* kHelp =
     "usage: sluice train SPEC --data F.csv --label COL [--out MODEL.json] [--registry DIR]\n"
-    "                    [--name NAME] [--parent V] [--reason TEXT] [--by USER]\n"
+    "                    [--name NAME] [--alias A] [--parent V] [--reason TEXT] [--by USER]\n"
     "                    [--param k=v]... [--inputs a,b,..] [--rounds N]\n"
     "                    [--early-stopping N] [--holdout FRACTION] [--predictions F.csv]\n"
     "                    [--profile-out F.json] [--json] [--quiet|--progress]\n\n"
@@ -35,8 +35,8 @@ const char* kHelp =
     "--registry DIR (default: the spec's model.registry) registers the model as the next version\n"
     "of --name (default: the spec's model.name, else its name) with its parameters, holdout\n"
     "metrics, the spec's hash, the training set's SHA-256, the profile, and as parent --parent V\n"
-    "or the version the production alias points at; prints the version. Aliases are not moved:\n"
-    "promote with `sluice models alias`.\n";
+    "or the version the production alias points at; prints the version. --alias A then points\n"
+    "alias A (e.g. production) at it; otherwise promote later with `sluice models alias`.\n";
 
 struct Outputs {
   std::string model, predictions, profile;
@@ -174,14 +174,16 @@ core::Result<models::ModelVersion> Register(const Args& args, const spec::Pipeli
   }
   v.created_by = Who(args.Get("by"));
   v.reason = args.Get("reason", "sluice train");
-  return (*reg)->Register(v);
+  auto m = (*reg)->Register(v);
+  if (!m.ok() || !args.Has("alias")) return m;
+  auto c = (*reg)->SetAlias(m->name, args.Get("alias"), m->version, v.created_by, v.reason);
+  if (!c.ok()) return c.status();
+  return m;
 }
 
 std::string RegistryDir(const Args& args, const spec::Pipeline& p) {
   if (args.Has("registry")) return args.Get("registry");
-  if (!p.model || p.model->registry.empty()) return "";
-  const std::string& r = p.model->registry;
-  return r.front() == '/' || p.base_dir.empty() ? r : p.base_dir + "/" + r;
+  return p.model ? p.model->registry : "";  // resolved against the spec's folder
 }
 
 }  // namespace
@@ -191,7 +193,7 @@ int RunTrain(int argc, char** argv) {
   Args args;
   std::string err;
   if (!args.Parse(argc, argv, 2,
-                  {"data", "label", "out", "registry", "name", "parent", "reason", "by", "param",
+                  {"data", "label", "out", "registry", "name", "alias", "parent", "reason", "by", "param",
                    "inputs", "rounds", "early-stopping", "holdout", "predictions", "profile-out"},
                   {"json", "quiet", "progress"}, &err))
     return Fail("train", err, 2);
@@ -239,9 +241,11 @@ int RunTrain(int argc, char** argv) {
     }
     summary.pop_back();
     summary += ",\"name\":\"" + v->name + "\",\"version\":" + std::to_string(v->version) + "}";
-    if (!args.Has("json") && !args.Has("quiet"))
-      std::printf("registered %s version %lld in %s\n", v->name.c_str(),
-                  static_cast<long long>(v->version), registry.c_str());
+    if (!args.Has("json") && !args.Has("quiet")) {
+      std::printf("registered %s version %lld in %s%s\n", v->name.c_str(),
+                  static_cast<long long>(v->version), registry.c_str(),
+                  args.Has("alias") ? (", alias " + args.Get("alias")).c_str() : "");
+    }
   }
   if (args.Has("json")) std::printf("%s\n", summary.c_str());
   return 0;

@@ -9,6 +9,7 @@
 #include "sluice/core/number_format.h"
 #include "sluice/engine/label_join.h"
 #include "sluice/engine/row_format.h"
+#include "sluice/engine/scoring.h"
 #include "sluice/engine/thread_pool.h"
 #include "sluice/features/admission.h"
 #include "sluice/features/compiled.h"
@@ -38,6 +39,7 @@ struct Batch {
   std::vector<int32_t> applied;  // record index per applied row, in log order
   std::vector<int64_t> seqs;     // per applied row
   std::vector<double> rows;      // applied row r's features at [r * N, (r + 1) * N)
+  std::vector<double> scores;    // applied row r's scores at [r * S, (r + 1) * S) (with a model)
   std::vector<features::Shard::Row> shard_rows;
   std::vector<std::vector<double>> shard_out;      // per shard, when there are several: its cells
   std::vector<double> labels;                      // per applied row (labels only)
@@ -47,8 +49,10 @@ struct Batch {
 
 class Backfill {
  public:
-  Backfill(const spec::Pipeline& p, const BackfillOptions& o, const features::CompiledFeatures& cf)
-      : p_(p), o_(o), cf_(cf), pool_(o.threads), admission_(cf) {}
+  // `model` may be null (no scores); it must outlive the Backfill.
+  Backfill(const spec::Pipeline& p, const BackfillOptions& o, const features::CompiledFeatures& cf,
+           const ScoringModel* model)
+      : p_(p), o_(o), cf_(cf), model_(model), pool_(o.threads), admission_(cf) {}
 
   Status Open();
   Result<BackfillStats> Run();
@@ -59,6 +63,7 @@ class Backfill {
   Status Admit();
   Status DeadLetter(int i, Reason r, std::string_view detail);
   void Format(int task);
+  void Score(size_t lo, size_t hi);
   void GatherRow(size_t r, double* row) const;
   Status WriteLabelled();
   std::pair<size_t, size_t> Range(size_t n, int task) const {
@@ -69,6 +74,7 @@ class Backfill {
   const spec::Pipeline& p_;
   const BackfillOptions& o_;
   const features::CompiledFeatures& cf_;
+  const ScoringModel* model_;
   ThreadPool pool_;
   features::Admission admission_;
   std::vector<std::unique_ptr<features::Shard>> shards_;
@@ -117,7 +123,8 @@ Status Backfill::Open() {
   auto out = io::FileWriter::Create(out_path_);
   if (!out.ok()) return out.status();
   out_ = std::move(out.value());
-  AppendHeader(p_, labels_ != nullptr, out_->buffer());
+  AppendHeader(p_, model_ ? model_->columns() : std::vector<std::string>{}, labels_ != nullptr,
+               out_->buffer());
   for (int i = 0; i < pool_.size(); ++i) {
     decoders_.push_back(io::MakeDecoder(p_));
     shards_.push_back(std::make_unique<features::Shard>(cf_, i, pool_.size()));
@@ -229,9 +236,6 @@ void Backfill::GatherRow(size_t r, double* row) const {
 void Backfill::Format(int task) {
   auto [lo, hi] = Range(b_.applied.size(), task);
   const size_t nf = p_.schema.size(), nfeat = cf_.num_features;
-  std::string& out = b_.parts[task];
-  out.clear();
-  b_.row_lengths[task].clear();
   thread_local std::vector<double> stack;
   stack.resize(cf_.expressions.max_depth() + 1);
   const double per_unit = static_cast<double>(core::MicrosPerUnit(p_.time_unit));
@@ -239,12 +243,34 @@ void Backfill::Format(int task) {
     const int i = b_.applied[r];
     double* row = &b_.rows[r * nfeat];
     if (pool_.size() > 1) GatherRow(r, row);
-    const core::Value* fields = &b_.values[i * nf];
-    cf_.expressions.Evaluate(row, fields, static_cast<double>(b_.times[i]) / per_unit,
-                             stack.data());
+    cf_.expressions.Evaluate(row, &b_.values[i * nf],
+                             static_cast<double>(b_.times[i]) / per_unit, stack.data());
+  }
+  const size_t ns = model_ ? model_->num_outputs() : 0;
+  if (model_ && hi > lo) Score(lo, hi);
+  std::string& out = b_.parts[task];
+  out.clear();
+  b_.row_lengths[task].clear();
+  for (size_t r = lo; r < hi; ++r) {
+    const int i = b_.applied[r];
     const size_t before = out.size();
-    AppendRow(p_, fields, core::EventTime::FromMicros(b_.times[i]), row, nfeat, &out);
+    AppendRow(p_, &b_.values[i * nf], core::EventTime::FromMicros(b_.times[i]), &b_.rows[r * nfeat],
+              nfeat, ns ? &b_.scores[r * ns] : nullptr, ns, &out);
     if (labels_) b_.row_lengths[task].push_back(static_cast<uint32_t>(out.size() - before));
+  }
+}
+
+// Scores applied rows [lo, hi) in blocks: the batch path of the model, same results as one by one.
+void Backfill::Score(size_t lo, size_t hi) {
+  constexpr size_t kBlock = 256;
+  const size_t nf = p_.schema.size(), nfeat = cf_.num_features, ns = model_->num_outputs();
+  thread_local std::vector<double> scratch;
+  const core::Value* fields[kBlock];
+  for (size_t start = lo; start < hi; start += kBlock) {
+    const size_t n = std::min(kBlock, hi - start);
+    for (size_t k = 0; k < n; ++k) fields[k] = &b_.values[b_.applied[start + k] * nf];
+    model_->ScoreBatch(&b_.rows[start * nfeat], nfeat, fields, n, &scratch,
+                       &b_.scores[start * ns]);
   }
 }
 
@@ -271,6 +297,7 @@ Status Backfill::ProcessChunk() {
   auto t2 = std::chrono::steady_clock::now();
   const size_t rows = b_.applied.size(), nk = cf_.key_spaces.size();
   b_.rows.resize(rows * cf_.num_features);
+  if (model_) b_.scores.resize(rows * model_->num_outputs());
   b_.shard_rows.resize(rows);
   for (size_t r = 0; r < rows; ++r) {
     const int i = b_.applied[r];
@@ -373,7 +400,13 @@ Result<BackfillStats> Backfill::Run() {
 Result<BackfillStats> RunBackfill(const spec::Pipeline& p, const BackfillOptions& opts) {
   auto cf = features::Compile(p);
   if (!cf.ok()) return cf.status();
-  Backfill b(p, opts, **cf);
+  std::unique_ptr<ScoringModel> model;
+  if (p.model && !opts.no_score) {
+    auto m = ScoringModel::Load(p);
+    if (!m.ok()) return m.status();
+    model = std::move(*m);
+  }
+  Backfill b(p, opts, **cf, model.get());
   SLUICE_RETURN_IF_ERROR(b.Open());
   return b.Run();
 }

@@ -19,6 +19,7 @@ struct BackfillOptions {
   std::string dead_letter;  // overrides dead_letter.file; empty: not written (still counted)
   std::string labels;       // labels file; needs the spec's labels: block
   int threads = 1;
+  bool no_score = false;  // with a model in the spec: leave the score columns out
   size_t chunk_bytes = 4 << 20;
   std::function<void(int64_t bytes_read)> progress;  // may be empty
 };

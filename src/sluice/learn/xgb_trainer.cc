@@ -198,6 +198,11 @@ Result<TrainResult> Train(const TrainingSet& t, const TrainOptions& o) {
   BoosterHandle bh = nullptr;
   if (XGBoosterCreate(cache, dhold ? 2 : 1, &bh) != 0) return XgbError("creating the booster");
   Booster booster(bh);
+  // Named inputs travel with the saved model, so scoring binds them to features by name.
+  std::vector<const char*> names;
+  for (const auto& n : t.inputs) names.push_back(n.c_str());
+  if (XGBoosterSetStrFeatureInfo(bh, "feature_name", names.data(), names.size()) != 0)
+    return XgbError("feature names");
   r.params = EffectiveParams(o);
   bool linear = false;
   for (const auto& [k, v] : r.params) {
