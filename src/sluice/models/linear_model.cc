@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <set>
@@ -43,7 +44,7 @@ struct Fields {
   std::vector<std::string> inputs;
   std::vector<double> weights;
   double bias = 0;
-  bool has_bias = false;
+  std::vector<std::string> seen;  // keys read so far: a key given twice is an error
 };
 
 core::Status ReadArrays(std::string_view key, element v, std::string_view origin, Fields* f) {
@@ -64,6 +65,10 @@ core::Status ReadArrays(std::string_view key, element v, std::string_view origin
 }
 
 core::Status ReadMember(std::string_view key, element v, std::string_view origin, Fields* f) {
+  for (const auto& k : f->seen) {
+    if (k == key) return Bad(origin, "key \"" + std::string(key) + "\" appears twice");
+  }
+  f->seen.emplace_back(key);
   std::string_view s;
   if (key == "format" || key == "kind") {
     if (v.get_string().get(s)) return Bad(origin, "\"" + std::string(key) + "\" must be a string");
@@ -74,7 +79,6 @@ core::Status ReadMember(std::string_view key, element v, std::string_view origin
     return ReadArrays(key, v, origin, f);
   } else if (key == "bias") {
     if (!ReadNumber(v, &f->bias)) return Bad(origin, "\"bias\" must be a number");
-    f->has_bias = true;
   } else if (key == "metadata") {
     if (v.type() != element_type::OBJECT) return Bad(origin, "\"metadata\" must be an object");
     f->metadata = simdjson::minify(v);
@@ -136,7 +140,10 @@ core::Result<LinearModel> LinearModel::Parse(std::string_view json, std::string_
     return Bad(origin, "\"version\" must be " + std::to_string(kLinearFormatVersion));
   if (f.kind != "linear" && f.kind != "logistic")
     return Bad(origin, "\"kind\" must be \"linear\" or \"logistic\"");
-  if (!f.has_bias) return Bad(origin, "\"bias\" is missing");
+  for (const char* required : {"inputs", "weights", "bias"}) {
+    if (std::find(f.seen.begin(), f.seen.end(), required) == f.seen.end())
+      return Bad(origin, "\"" + std::string(required) + "\" is missing");
+  }
   auto m = Make(f.kind == "logistic" ? LinearKind::kLogistic : LinearKind::kLinear,
                 std::move(f.inputs), std::move(f.weights), f.bias, std::move(f.metadata));
   if (!m.ok()) return m.status().WithContext(origin);

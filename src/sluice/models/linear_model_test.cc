@@ -85,6 +85,12 @@ TEST(LinearModel, RejectsMalformedFilesWithAReason) {
        "unknown key \"x\""},
       {R"({"format":"sluice-linear","version":1,"kind":"linear","inputs":["a"],"weights":["1"],"bias":0})",
        "must hold numbers"},
+      // Found by test/fuzz/linear_model_fuzzer: absent arrays and repeated keys were accepted.
+      {R"({"format":"sluice-linear","version":1,"kind":"linear","bias":0})", "\"inputs\" is missing"},
+      {R"({"format":"sluice-linear","version":1,"kind":"linear","inputs":[],"bias":0})",
+       "\"weights\" is missing"},
+      {R"({"format":"sluice-linear","version":1,"kind":"linear","inputs":["a"],"inputs":["b"],"weights":[1,2],"bias":0})",
+       "key \"inputs\" appears twice"},
   };
   for (const auto& c : cases) {
     auto m = LinearModel::Parse(c.json, "f.json");
