@@ -15,6 +15,7 @@ const std::vector<Command>& Commands() {
       {"gen", "generate a realistic event stream (gen fraud)", RunGen},
       {"check", "validate a pipeline spec", RunCheck},
       {"backfill", "replay a log and write one feature row per event (CSV)", RunBackfill},
+      {"run", "the streaming engine: source -> features -> model -> sink", RunRun},
       {"train", "train an XGBoost model on a backfill, evaluate it on a time holdout", RunTrain},
       {"predict", "score a CSV of feature vectors with a model file", RunPredict},
       {"models", "the model registry: list, show, register, alias, rollback, history", RunModels},

@@ -16,6 +16,7 @@ const std::vector<Command>& Commands();
 int RunGen(int argc, char** argv);
 int RunCheck(int argc, char** argv);
 int RunBackfill(int argc, char** argv);
+int RunRun(int argc, char** argv);
 int RunTrain(int argc, char** argv);
 int RunPredict(int argc, char** argv);
 int RunModels(int argc, char** argv);

@@ -30,6 +30,8 @@ class DeadLetterSink {
  public:
   static core::Result<std::unique_ptr<DeadLetterSink>> Open(const std::string& path);
   core::Status Write(const DeadLetter& d);
+  // Writes out what is buffered (the streaming engine does after every batch).
+  core::Status Flush() { return out_ ? out_->Flush() : core::Status::Ok(); }
   core::Status Close();
   int64_t count(core::Reason r) const { return counts_[static_cast<int>(r)]; }
   int64_t total() const;

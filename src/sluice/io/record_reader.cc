@@ -45,13 +45,18 @@ Status RecordReader::Fill(size_t want) {
   ssize_t n;
   do {
     n = ::read(fd_, pending_.buf.get() + old, want);
+    // A streaming reader gives a signal (shutdown) the chance to be seen: nothing read, not the end.
+    if (n < 0 && errno == EINTR && streaming_) {
+      dry_ = true;
+      return Status::Ok();
+    }
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     return Status::IoError(std::string("read failed: ") + std::strerror(errno));
   }
   pending_.used = old + static_cast<size_t>(n);
   bytes_read_ += n;
-  if (n == 0) eof_ = true;
+  if (n == 0) (follow_ ? dry_ : eof_) = true;
   return Status::Ok();
 }
 
@@ -79,9 +84,10 @@ int64_t RecordReader::FindEnd(size_t start, int64_t* newlines) const {
 Result<bool> RecordReader::Next(Chunk* chunk, size_t target_bytes) {
   chunk->data.clear();
   chunk->records.clear();
+  dry_ = false;
   while (chunk->data.size() < target_bytes) {
     if (pending_pos_ == pending_.size()) {
-      if (eof_) break;
+      if (eof_ || dry_ || (streaming_ && !chunk->records.empty())) break;
       SLUICE_RETURN_IF_ERROR(Fill(4 << 20));
       continue;
     }
@@ -90,6 +96,8 @@ Result<bool> RecordReader::Next(Chunk* chunk, size_t target_bytes) {
     size_t avail = pending_.size() - pending_pos_;
     bool truncate = false;
     if (len < 0 && !eof_) {
+      // Streaming: hand out the complete records first; the partial one waits for more bytes.
+      if (dry_ || (streaming_ && !chunk->records.empty())) break;
       if (avail <= kHardCap) {
         SLUICE_RETURN_IF_ERROR(Fill(avail > (4 << 20) ? avail : (4 << 20)));
         continue;

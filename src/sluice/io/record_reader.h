@@ -45,6 +45,14 @@ class RecordReader {
 
   // Fills `chunk` with the next records, about `target_bytes` of them. Returns false at the end.
   core::Result<bool> Next(Chunk* chunk, size_t target_bytes);
+  // Streaming (sluice run): Next returns as soon as it holds at least one record and the bytes
+  // read so far are used up, instead of waiting for target_bytes, so a pipe's records flow on at
+  // once. With `follow` (tail -f), the end of the file is not the end: Next returns the records it
+  // has, possibly none, and the next call reads on from where the file grew.
+  void SetStreaming(bool follow) {
+    streaming_ = true;
+    follow_ = follow;
+  }
   int64_t bytes_read() const { return bytes_read_; }
 
  private:
@@ -54,6 +62,8 @@ class RecordReader {
 
   int fd_;
   bool owns_fd_;
+  bool streaming_ = false, follow_ = false;
+  bool dry_ = false;  // following: the last read found nothing new
   Framing framing_;
   int64_t max_record_bytes_;
   // Bytes read but not yet returned. A raw buffer: a std::string would zero every byte it grows

@@ -109,7 +109,8 @@ Status ParseSink(const YamlReader& r, const YAML::Node& n, const std::string& pa
   }
   if (n["file"] && n["kafka"])
     return r.Error(n["kafka"], path, "give either file or kafka, not both");
-  if (!n["file"] && !n["kafka"]) return r.Error(n, path, "needs file or kafka");
+  // The output may leave both out: `sluice run` then writes to stdout (or --output).
+  if (!features && !n["file"] && !n["kafka"]) return r.Error(n, path, "needs file or kafka");
   if (n["file"]) {
     auto f = r.String(n["file"], Join(path, "file"));
     if (!f.ok()) return f.status();

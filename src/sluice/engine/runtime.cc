@@ -1,0 +1,204 @@
+#include "sluice/engine/runtime.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "sluice/core/number_format.h"
+#include "sluice/engine/output_json.h"
+#include "sluice/engine/processor.h"
+#include "sluice/engine/scoring.h"
+#include "sluice/engine/thread_pool.h"
+#include "sluice/features/compiled.h"
+#include "sluice/io/dead_letter.h"
+#include "sluice/io/file_writer.h"
+#include "sluice/io/record_reader.h"
+
+namespace sluice::engine {
+
+using core::Reason;
+using core::Result;
+using core::Status;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// "2026-11-25T02:40:00Z level=info msg=... k=v ..." — logfmt, one line per event.
+std::string LogLine(const std::string& level, const std::string& msg, const std::string& kv) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char ts[32];
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(ts) + " level=" + level + " msg=\"" + msg + "\"" + (kv.empty() ? "" : " ") +
+         kv;
+}
+
+class Runtime {
+ public:
+  Runtime(const spec::Pipeline& p, const RunOptions& o, const features::CompiledFeatures& cf,
+          const ScoringModel* model)
+      : p_(p), o_(o), model_(model), pool_(o.threads), processor_(p, cf, model, &pool_) {}
+
+  Status Open();
+  Result<RunStats> Run();
+
+ private:
+  Status Batch();
+  Status DeadLetter(size_t i, Reason r, std::string_view detail);
+  void Log(const std::string& level, const std::string& msg, const std::string& kv) const;
+  void MaybeStatus(bool force);
+  bool Stopping() const { return o_.stop && o_.stop->load(std::memory_order_relaxed); }
+
+  const spec::Pipeline& p_;
+  const RunOptions& o_;
+  const ScoringModel* model_;
+  ThreadPool pool_;
+  Processor processor_;
+  std::unique_ptr<io::RecordReader> reader_;
+  std::unique_ptr<io::FileWriter> out_;
+  std::unique_ptr<io::DeadLetterSink> dead_;
+  std::string source_name_;
+  io::Chunk chunk_;
+  std::vector<std::string> parts_;
+  RunStats stats_;
+  Clock::time_point start_, last_status_;
+  int64_t records_at_status_ = 0;
+};
+
+void Runtime::Log(const std::string& level, const std::string& msg, const std::string& kv) const {
+  const std::string line = LogLine(level, msg, kv);
+  if (o_.log) {
+    o_.log(line);
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+}
+
+Status Runtime::Open() {
+  std::string input = o_.input.empty() ? p_.source.file : o_.input;
+  if (p_.source.kafka && o_.input.empty())
+    return Status::InvalidArgument("a Kafka source is not supported by this build yet; give --input");
+  if (input.empty()) return Status::InvalidArgument("no input: give --input or source.file");
+  source_name_ = input == "-" ? "stdin" : input;
+  const auto framing = p_.source.format == spec::Format::kCsv ? io::RecordReader::Framing::kCsv
+                                                              : io::RecordReader::Framing::kLines;
+  auto reader = io::RecordReader::Open(input, framing, p_.source.max_record_bytes);
+  if (!reader.ok()) return reader.status();
+  reader_ = std::move(*reader);
+  reader_->SetStreaming(o_.follow);
+  std::string output = o_.output;
+  if (output.empty() && p_.output) output = p_.output->file;
+  if (output.empty()) output = "-";
+  auto out = io::FileWriter::Create(output);
+  if (!out.ok()) return out.status();
+  out_ = std::move(*out);
+  std::string dead = o_.dead_letter;
+  if (dead.empty() && p_.dead_letter) dead = p_.dead_letter->file;
+  auto d = io::DeadLetterSink::Open(dead);
+  if (!d.ok()) return d.status();
+  dead_ = std::move(*d);
+  return Status::Ok();
+}
+
+Status Runtime::DeadLetter(size_t i, Reason r, std::string_view detail) {
+  const io::Record& rec = chunk_.records[i];
+  io::DeadLetter d;
+  d.reason = r;
+  d.detail = detail;
+  d.source = source_name_;
+  d.position = rec.line;
+  d.record = chunk_.Text(rec);
+  d.truncated = rec.truncated;
+  ++stats_.dead_letters;
+  ++stats_.by_reason[static_cast<int>(r)];
+  return dead_->Write(d);
+}
+
+// One micro-batch: what has arrived, processed, its outputs and dead letters written out.
+Status Runtime::Batch() {
+  Processor::Hooks hooks;
+  hooks.dead_letter = [this](size_t i, Reason r, std::string_view d) { return DeadLetter(i, r, d); };
+  SLUICE_RETURN_IF_ERROR(processor_.Process(chunk_, source_name_, hooks));
+  const bool with_features = p_.output && p_.output->include_features;
+  parts_.resize(pool_.size());
+  processor_.ForEachRange([&](int task, size_t lo, size_t hi) {
+    std::string& out = parts_[task];
+    out.clear();
+    for (size_t r = lo; r < hi; ++r) {
+      AppendOutputJson(p_, model_, with_features, processor_.fields(r),
+                       core::EventTime::FromMicros(processor_.time_us(r)), processor_.features(r),
+                       processor_.scores(r), &out);
+    }
+  });
+  for (const auto& part : parts_) SLUICE_RETURN_IF_ERROR(out_->Append(part));
+  SLUICE_RETURN_IF_ERROR(out_->Flush());
+  SLUICE_RETURN_IF_ERROR(dead_->Flush());
+  stats_.outputs += static_cast<int64_t>(processor_.rows());
+  return Status::Ok();
+}
+
+void Runtime::MaybeStatus(bool force) {
+  const auto now = Clock::now();
+  const double since = std::chrono::duration<double>(now - last_status_).count();
+  if (!force && (o_.status_seconds <= 0 || since < o_.status_seconds)) return;
+  const int64_t records = processor_.records();
+  const double rate = since > 0 ? static_cast<double>(records - records_at_status_) / since : 0;
+  Log("info", "status",
+      "records=" + std::to_string(records) + " applied=" +
+          std::to_string(records - stats_.dead_letters) +
+          " dead_letters=" + std::to_string(stats_.dead_letters) +
+          " outputs=" + std::to_string(stats_.outputs) + " keys=" +
+          std::to_string(processor_.keys()) + " events_per_s=" + std::to_string(std::lround(rate)));
+  last_status_ = now;
+  records_at_status_ = records;
+}
+
+Result<RunStats> Runtime::Run() {
+  start_ = last_status_ = Clock::now();
+  Log("info", "started",
+      "pipeline=" + p_.name + " source=" + source_name_ + " threads=" + std::to_string(pool_.size()) +
+          (model_ ? " model=" + model_->name() + " model_version=" + std::to_string(model_->version())
+                  : ""));
+  while (!Stopping()) {
+    auto more = reader_->Next(&chunk_, o_.batch_bytes);
+    if (!more.ok()) return more.status();
+    if (!chunk_.records.empty()) {
+      SLUICE_RETURN_IF_ERROR(Batch());
+    } else if (*more) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // following: nothing new yet
+    }
+    MaybeStatus(false);
+    if (!*more) break;
+  }
+  SLUICE_RETURN_IF_ERROR(out_->Close());
+  SLUICE_RETURN_IF_ERROR(dead_->Close());
+  stats_.records = processor_.records();
+  stats_.applied = stats_.records - stats_.dead_letters;
+  stats_.keys = processor_.keys();
+  stats_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  MaybeStatus(true);
+  Log("info", Stopping() ? "stopped on signal" : "end of input",
+      "records=" + std::to_string(stats_.records) + " outputs=" + std::to_string(stats_.outputs));
+  return stats_;
+}
+
+}  // namespace
+
+Result<RunStats> RunPipeline(const spec::Pipeline& p, const RunOptions& o) {
+  auto cf = features::Compile(p);
+  if (!cf.ok()) return cf.status();
+  std::unique_ptr<ScoringModel> model;
+  if (p.model) {
+    auto m = ScoringModel::Load(p);
+    if (!m.ok()) return m.status();
+    model = std::move(*m);
+  }
+  Runtime r(p, o, **cf, model.get());
+  SLUICE_RETURN_IF_ERROR(r.Open());
+  return r.Run();
+}
+
+}  // namespace sluice::engine

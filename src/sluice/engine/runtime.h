@@ -1,0 +1,38 @@
+#pragma once
+// The streaming engine, `sluice run` (SPEC.md §1): source -> decode -> admit -> shards ->
+// expressions -> model -> sink, through the same Processor as backfill, so what it serves equals
+// what backfill computes over the log it consumed. Records are processed in micro-batches of
+// what has arrived (at most batch_bytes), each batch's outputs written and flushed before the next
+// is read: a slow sink slows consumption and memory stays bounded.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "sluice/core/reason.h"
+#include "sluice/core/status.h"
+#include "sluice/spec/pipeline.h"
+
+namespace sluice::engine {
+
+struct RunOptions {
+  std::string input;        // overrides source.file; "-" is stdin
+  std::string output;       // overrides output.file; "-" is stdout
+  std::string dead_letter;  // overrides dead_letter.file
+  bool follow = false;      // keep reading a file as it grows (tail -f)
+  int threads = 1;
+  size_t batch_bytes = 256 << 10;
+  double status_seconds = 10;              // a status line to stderr this often; 0: never
+  const std::atomic<bool>* stop = nullptr;  // set (by a signal handler) to stop after the batch
+  std::function<void(const std::string& line)> log;  // structured log lines; default stderr
+};
+
+struct RunStats {
+  int64_t records = 0, applied = 0, dead_letters = 0, outputs = 0, keys = 0;
+  int64_t by_reason[core::kNumReasons] = {};
+  double seconds = 0;
+};
+
+core::Result<RunStats> RunPipeline(const spec::Pipeline& p, const RunOptions& o);
+
+}  // namespace sluice::engine
