@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libxgboost-dev
   python3 python3-yaml python3-numpy python3-pandas python3-xgboost python3-sklearn
+  prometheus
 )
 
 missing=()

@@ -70,7 +70,8 @@ def compare_with_backfill(sluice, work, ev, spec):
     for t in (1, 3):
         o = os.path.join(work, f"run{t}.jsonl")
         run([sluice, "run", spec, "--input", ev, "--output", o, "--threads", str(t),
-             "--dead-letter", os.path.join(work, f"run_dead{t}.jsonl"), "--batch-bytes", "20000"])
+             "--dead-letter", os.path.join(work, f"run_dead{t}.jsonl"), "--batch-bytes", "20000",
+             "--metrics-file", os.path.join(work, f"metrics{t}.prom")])
         outs[t] = open(o, "rb").read()
     check(outs[1] == outs[3], "--threads 1 and 3 write byte-identical outputs")
     rows = [json.loads(l) for l in outs[1].decode().splitlines()]
@@ -90,6 +91,35 @@ def compare_with_backfill(sluice, work, ev, spec):
     check(mismatches == 0, f"features and scores equal backfill's ({mismatches} mismatches)")
     check(open(os.path.join(work, "run_dead1.jsonl")).read() ==
           open(os.path.join(work, "bf_dead.jsonl")).read(), "the same dead letters as backfill")
+    check_metrics(work, len(rows))
+
+
+def check_metrics(work, outputs):
+    """SPEC.md §6 metrics: valid text format (promtool), and counts that match the files."""
+    path = os.path.join(work, "metrics1.prom")
+    text = open(path).read()
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    check(r.returncode == 0, "promtool accepts the metrics file " + (r.stdout + r.stderr).strip())
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    dead = [json.loads(l) for l in open(os.path.join(work, "run_dead1.jsonl"))]
+    check(samples.get('sluice_events_total{result="applied"}') == outputs,
+          "sluice_events_total{result=applied} equals the outputs written")
+    check(samples.get('sluice_events_total{result="dead_letter"}') == len(dead),
+          "sluice_events_total{result=dead_letter} equals the dead letters written")
+    by_reason = {}
+    for d in dead:
+        by_reason[d["reason"]] = by_reason.get(d["reason"], 0) + 1
+    got = {k.split('"')[1]: v for k, v in samples.items()
+           if k.startswith("sluice_dead_letters_total")}
+    check(got == by_reason, f"sluice_dead_letters_total by reason matches the file {by_reason}")
+    check(samples.get("sluice_event_latency_seconds_count") == outputs,
+          "every output has a latency observation")
+    check(any(k.startswith("sluice_scores_total{") and v == outputs for k, v in samples.items()),
+          "sluice_scores_total counts every scored event")
 
 
 def wait_lines(path, n, timeout):

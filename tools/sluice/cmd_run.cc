@@ -8,6 +8,7 @@
 #include "args.h"
 #include "commands.h"
 #include "sluice/engine/runtime.h"
+#include "sluice/monitor/metrics.h"
 #include "sluice/spec/pipeline.h"
 
 namespace sluice::cli {
@@ -15,7 +16,7 @@ namespace {
 
 const char* kHelp =
     "usage: sluice run SPEC [--input F] [--output F] [--dead-letter F] [--threads N] [--follow]\n"
-    "                  [--batch-bytes B] [--status-seconds S]\n\n"
+    "                  [--batch-bytes B] [--status-seconds S] [--metrics-file F]\n\n"
     "The streaming engine: reads the source (the spec's source.file, or --input; - is stdin),\n"
     "computes every feature exactly as backfill does, scores the spec's model, and writes one\n"
     "JSON line per applied event to the output (output.file, or --output; default stdout):\n"
@@ -25,7 +26,9 @@ const char* kHelp =
     "it grows (tail -f). Records are processed in micro-batches of what has arrived (at most\n"
     "--batch-bytes, default 256 KiB), each written and flushed before the next is read. A status\n"
     "line (logfmt) goes to stderr every --status-seconds (default 10; 0 = never). SIGINT or\n"
-    "SIGTERM stops after the current batch, flushing everything (exit 0).\n";
+    "SIGTERM stops after the current batch, flushing everything (exit 0). --metrics-file F\n"
+    "keeps SPEC.md §6's metrics there in Prometheus' text format, rewritten atomically with each\n"
+    "status line and at exit (for node_exporter's textfile collector, or promtool).\n";
 
 std::atomic<bool> g_stop{false};
 
@@ -47,7 +50,8 @@ int RunRun(int argc, char** argv) {
   Args args;
   std::string err;
   if (!args.Parse(argc, argv, 2,
-                  {"input", "output", "dead-letter", "threads", "batch-bytes", "status-seconds"},
+                  {"input", "output", "dead-letter", "threads", "batch-bytes", "status-seconds",
+                   "metrics-file"},
                   {"follow"}, &err))
     return Fail("run", err, 2);
   if (args.positional().size() != 1) return Fail("run", "needs exactly one SPEC (see --help)", 2);
@@ -65,6 +69,9 @@ int RunRun(int argc, char** argv) {
   o.batch_bytes = static_cast<size_t>(batch);
   o.status_seconds = std::atof(args.Get("status-seconds", "10").c_str());
   o.stop = &g_stop;
+  monitor::Registry metrics;
+  o.metrics = &metrics;
+  o.metrics_file = args.Get("metrics-file");
   InstallHandlers();
   auto stats = engine::RunPipeline(*p, o);
   if (!stats.ok()) {

@@ -5,6 +5,10 @@
 #include <ctime>
 #include <thread>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include "sluice/core/number_format.h"
 #include "sluice/engine/output_json.h"
 #include "sluice/engine/processor.h"
@@ -46,10 +50,13 @@ class Runtime {
   Result<RunStats> Run();
 
  private:
-  Status Batch();
+  Status Batch(Clock::time_point read_at);
   Status DeadLetter(size_t i, Reason r, std::string_view detail);
   void Log(const std::string& level, const std::string& msg, const std::string& kv) const;
   void MaybeStatus(bool force);
+  void InitMetrics();
+  void UpdateMetrics(Clock::time_point read_at);
+  void WriteMetricsFile() const;
   bool Stopping() const { return o_.stop && o_.stop->load(std::memory_order_relaxed); }
 
   const spec::Pipeline& p_;
@@ -66,7 +73,62 @@ class Runtime {
   RunStats stats_;
   Clock::time_point start_, last_status_;
   int64_t records_at_status_ = 0;
+  // SPEC.md §6 metrics (null without a registry).
+  monitor::Counter *applied_total_ = nullptr, *dead_total_ = nullptr, *scores_total_ = nullptr;
+  monitor::Histogram* latency_ = nullptr;
+  monitor::Gauge* keys_ = nullptr;
+  int64_t dead_counted_ = 0;
 };
+
+void Runtime::InitMetrics() {
+  monitor::Registry* m = o_.metrics;
+  if (!m) return;
+  const char* kEvents = "Events read, by what became of them.";
+  applied_total_ = m->GetCounter("sluice_events_total", kEvents, {{"result", "applied"}});
+  dead_total_ = m->GetCounter("sluice_events_total", kEvents, {{"result", "dead_letter"}});
+  latency_ = m->GetHistogram("sluice_event_latency_seconds",
+                             "Time from reading an event to its output being written.",
+                             monitor::LatencyBuckets());
+  keys_ = m->GetGauge("sluice_keys", "Live keys in the engine's state, all key spaces.");
+  if (model_) {
+    scores_total_ = m->GetCounter("sluice_scores_total", "Events scored, by model and version.",
+                            {{"model", model_->name()}, {"version", std::to_string(model_->version())}});
+  }
+}
+
+// After a batch is written: counts, and each output's latency (all of a batch's events were read
+// together and written together, so they share one latency).
+void Runtime::UpdateMetrics(Clock::time_point read_at) {
+  monitor::Registry* m = o_.metrics;
+  if (!m) return;
+  const double rows = static_cast<double>(processor_.rows());
+  applied_total_->Inc(rows);
+  if (scores_total_) scores_total_->Inc(rows);
+  const double secs = std::chrono::duration<double>(Clock::now() - read_at).count();
+  if (rows > 0) latency_->ObserveMany(secs, processor_.rows());
+  dead_total_->Inc(static_cast<double>(stats_.dead_letters - dead_counted_));
+  dead_counted_ = stats_.dead_letters;
+  for (int r = 1; r < core::kNumReasons; ++r) {
+    if (stats_.by_reason[r] == 0) continue;
+    monitor::Counter* c = m->GetCounter("sluice_dead_letters_total", "Dead letters, by reason.",
+                                        {{"reason", core::ReasonName(static_cast<Reason>(r))}});
+    c->Inc(static_cast<double>(stats_.by_reason[r]) - c->value());
+  }
+  keys_->Set(static_cast<double>(processor_.keys()));
+}
+
+// Written to a temporary file and renamed, so a reader never sees half of it.
+void Runtime::WriteMetricsFile() const {
+  if (!o_.metrics || o_.metrics_file.empty()) return;
+  const std::string tmp = o_.metrics_file + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << o_.metrics->Render();
+    if (!f.flush()) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, o_.metrics_file, ec);
+}
 
 void Runtime::Log(const std::string& level, const std::string& msg, const std::string& kv) const {
   const std::string line = LogLine(level, msg, kv);
@@ -118,7 +180,7 @@ Status Runtime::DeadLetter(size_t i, Reason r, std::string_view detail) {
 }
 
 // One micro-batch: what has arrived, processed, its outputs and dead letters written out.
-Status Runtime::Batch() {
+Status Runtime::Batch(Clock::time_point read_at) {
   Processor::Hooks hooks;
   hooks.dead_letter = [this](size_t i, Reason r, std::string_view d) { return DeadLetter(i, r, d); };
   SLUICE_RETURN_IF_ERROR(processor_.Process(chunk_, source_name_, hooks));
@@ -137,6 +199,7 @@ Status Runtime::Batch() {
   SLUICE_RETURN_IF_ERROR(out_->Flush());
   SLUICE_RETURN_IF_ERROR(dead_->Flush());
   stats_.outputs += static_cast<int64_t>(processor_.rows());
+  UpdateMetrics(read_at);
   return Status::Ok();
 }
 
@@ -154,10 +217,12 @@ void Runtime::MaybeStatus(bool force) {
           std::to_string(processor_.keys()) + " events_per_s=" + std::to_string(std::lround(rate)));
   last_status_ = now;
   records_at_status_ = records;
+  WriteMetricsFile();
 }
 
 Result<RunStats> Runtime::Run() {
   start_ = last_status_ = Clock::now();
+  InitMetrics();
   Log("info", "started",
       "pipeline=" + p_.name + " source=" + source_name_ + " threads=" + std::to_string(pool_.size()) +
           (model_ ? " model=" + model_->name() + " model_version=" + std::to_string(model_->version())
@@ -165,8 +230,9 @@ Result<RunStats> Runtime::Run() {
   while (!Stopping()) {
     auto more = reader_->Next(&chunk_, o_.batch_bytes);
     if (!more.ok()) return more.status();
+    const auto read_at = Clock::now();
     if (!chunk_.records.empty()) {
-      SLUICE_RETURN_IF_ERROR(Batch());
+      SLUICE_RETURN_IF_ERROR(Batch(read_at));
     } else if (*more) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // following: nothing new yet
     }

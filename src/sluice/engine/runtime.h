@@ -11,6 +11,7 @@
 
 #include "sluice/core/reason.h"
 #include "sluice/core/status.h"
+#include "sluice/monitor/metrics.h"
 #include "sluice/spec/pipeline.h"
 
 namespace sluice::engine {
@@ -25,6 +26,8 @@ struct RunOptions {
   double status_seconds = 10;              // a status line to stderr this often; 0: never
   const std::atomic<bool>* stop = nullptr;  // set (by a signal handler) to stop after the batch
   std::function<void(const std::string& line)> log;  // structured log lines; default stderr
+  monitor::Registry* metrics = nullptr;  // SPEC.md §6 metrics are kept here when given
+  std::string metrics_file;  // the text format, rewritten (atomically) with every status line
 };
 
 struct RunStats {
