@@ -19,6 +19,7 @@ int RunBackfill(int argc, char** argv);
 int RunTrain(int argc, char** argv);
 int RunPredict(int argc, char** argv);
 int RunModels(int argc, char** argv);
+int RunKafkaDev(int argc, char** argv);
 
 // Shared by commands: prints "sluice <cmd>: <msg>" and returns the code.
 int Fail(const char* cmd, const std::string& msg, int code);
