@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "args.h"
 #include "commands.h"
@@ -63,36 +65,46 @@ void ServeCommands(io::KafkaMockCluster* cluster, std::mutex* mu) {
   }
 }
 
+struct DevFlags {
+  int brokers = 3;
+  std::vector<std::pair<std::string, int>> topics;
+};
+
+// Empty on success, else the usage error.
+std::string ParseFlags(int argc, char** argv, DevFlags* f) {
+  Args args;
+  std::string err;
+  if (!args.Parse(argc, argv, 2, {"brokers", "topic"}, {}, &err)) return err;
+  if (!args.positional().empty()) return "takes no positional arguments";
+  const std::string b = args.Get("brokers", "3");
+  auto [p, ec] = std::from_chars(b.data(), b.data() + b.size(), f->brokers);
+  if (ec != std::errc() || p != b.data() + b.size() || f->brokers < 1 || f->brokers > 64)
+    return "--brokers must be an integer in 1..64";
+  for (const auto& t : args.GetAll("topic")) {
+    std::string name;
+    int parts = 0;
+    if (!ParseTopic(t, &name, &parts)) return "--topic takes NAME:PARTITIONS, got '" + t + "'";
+    f->topics.emplace_back(name, parts);
+  }
+  return "";
+}
+
 }  // namespace
 
 int RunKafkaDev(int argc, char** argv) {
   if (HelpAsked(argc, argv, kHelp)) return 0;
-  Args args;
-  std::string err;
-  if (!args.Parse(argc, argv, 2, {"brokers", "topic"}, {}, &err)) return Fail("kafka-dev", err, 2);
-  if (!args.positional().empty()) return Fail("kafka-dev", "takes no positional arguments", 2);
-  int brokers = 3;
-  const std::string b = args.Get("brokers", "3");
-  auto [p, ec] = std::from_chars(b.data(), b.data() + b.size(), brokers);
-  if (ec != std::errc() || p != b.data() + b.size() || brokers < 1 || brokers > 64)
-    return Fail("kafka-dev", "--brokers must be an integer in 1..64", 2);
-  std::vector<std::pair<std::string, int>> topics;
-  for (const auto& t : args.GetAll("topic")) {
-    std::string name;
-    int parts = 0;
-    if (!ParseTopic(t, &name, &parts))
-      return Fail("kafka-dev", "--topic takes NAME:PARTITIONS, got '" + t + "'", 2);
-    topics.emplace_back(name, parts);
-  }
+  DevFlags flags;
+  if (std::string err = ParseFlags(argc, argv, &flags); !err.empty())
+    return Fail("kafka-dev", err, 2);
   // Signals are taken by sigwait below, so every thread (the mock's too) must block them.
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  auto cluster = io::KafkaMockCluster::Create(brokers);
+  auto cluster = io::KafkaMockCluster::Create(flags.brokers);
   if (!cluster.ok()) return Fail("kafka-dev", cluster.status().message(), 1);
-  for (const auto& [name, parts] : topics) {
+  for (const auto& [name, parts] : flags.topics) {
     const core::Status st = (*cluster)->CreateTopic(name, parts);
     if (!st.ok()) return Fail("kafka-dev", st.message(), 1);
   }
