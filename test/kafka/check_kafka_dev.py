@@ -139,7 +139,9 @@ def main():
     expect("6 partitions used", len({l.split(" ")[0] for l in out.splitlines()}) == 6)
 
     # Faults while producing: a broker down (its partitions wait for it), request errors, a move.
-    for cmd in ["broker-down 2", "errors Produce 3 NOT_LEADER_OR_FOLLOWER", "rtt 1 20"]:
+    # The mock picks leaders at random: pin them so broker 2 surely leads partitions 1 and 4.
+    pins = [f"leader events {part} {part % 3 + 1}" for part in range(6)]
+    for cmd in pins + ["broker-down 2", "errors Produce 3 NOT_LEADER_OR_FOLLOWER", "rtt 1 20"]:
         expect(f"command '{cmd}'", c.command(cmd) == "ok")
     p = produce(c.bootstrap, N, N, workdir)
     time.sleep(1.5)
