@@ -19,6 +19,7 @@ const std::vector<Command>& Commands() {
       {"train", "train an XGBoost model on a backfill, evaluate it on a time holdout", RunTrain},
       {"predict", "score a CSV of feature vectors with a model file", RunPredict},
       {"models", "the model registry: list, show, register, alias, rollback, history", RunModels},
+      {"kafka-dev", "a local Kafka-protocol cluster for development and tests", RunKafkaDev},
   };
   return kCommands;
 }

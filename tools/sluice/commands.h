@@ -20,6 +20,7 @@ int RunRun(int argc, char** argv);
 int RunTrain(int argc, char** argv);
 int RunPredict(int argc, char** argv);
 int RunModels(int argc, char** argv);
+int RunKafkaDev(int argc, char** argv);
 
 // Shared by commands: prints "sluice <cmd>: <msg>" and returns the code.
 int Fail(const char* cmd, const std::string& msg, int code);

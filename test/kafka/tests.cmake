@@ -1,0 +1,10 @@
+# Kafka: the librdkafka wrappers against an in-process mock cluster (GoogleTest), and
+# `sluice kafka-dev` end to end with kcat as the independent client (~40 s in all).
+add_executable(kafka_test ${CMAKE_CURRENT_SOURCE_DIR}/kafka/kafka_consumer_test.cc
+                          ${CMAKE_CURRENT_SOURCE_DIR}/kafka/kafka_txn_test.cc)
+target_link_libraries(kafka_test PRIVATE sluice_io GTest::gtest_main)
+gtest_discover_tests(kafka_test TEST_PREFIX "kafka." DISCOVERY_TIMEOUT 60
+                     PROPERTIES TIMEOUT 60 SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+add_test(NAME kafka.kafka_dev_kcat
+         COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_kafka_dev.py ${SLUICE_BIN} ${WORK}/kafka_dev)
+set_tests_properties(kafka.kafka_dev_kcat PROPERTIES TIMEOUT 120)
