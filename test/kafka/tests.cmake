@@ -3,8 +3,11 @@
 add_executable(kafka_test ${CMAKE_CURRENT_SOURCE_DIR}/kafka/kafka_consumer_test.cc
                           ${CMAKE_CURRENT_SOURCE_DIR}/kafka/kafka_txn_test.cc)
 target_link_libraries(kafka_test PRIVATE sluice_io GTest::gtest_main)
+# KafkaRealBroker.* needs a real Kafka (the mock writes no transaction markers), which a CI
+# machine does not have: run it by hand with
+#   SLUICE_KAFKA_TEST_BROKERS=host:9092 build/test/kafka_test --gtest_filter='KafkaRealBroker.*'
 gtest_discover_tests(kafka_test TEST_PREFIX "kafka." DISCOVERY_TIMEOUT 60
-                     PROPERTIES TIMEOUT 60 SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+                     TEST_FILTER "-KafkaRealBroker.*" PROPERTIES TIMEOUT 60)
 add_test(NAME kafka.kafka_dev_kcat
          COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_kafka_dev.py ${SLUICE_BIN} ${WORK}/kafka_dev)
 set_tests_properties(kafka.kafka_dev_kcat PROPERTIES TIMEOUT 120)
