@@ -11,3 +11,6 @@ gtest_discover_tests(kafka_test TEST_PREFIX "kafka." DISCOVERY_TIMEOUT 60
 add_test(NAME kafka.kafka_dev_kcat
          COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_kafka_dev.py ${SLUICE_BIN} ${WORK}/kafka_dev)
 set_tests_properties(kafka.kafka_dev_kcat PROPERTIES TIMEOUT 120)
+add_test(NAME kafka.run_end_to_end
+         COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_run_kafka.py ${SLUICE_BIN} ${WORK}/kafka_run)
+set_tests_properties(kafka.run_end_to_end PROPERTIES TIMEOUT 240)

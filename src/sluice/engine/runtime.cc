@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "sluice/core/number_format.h"
+#include "sluice/engine/endpoints.h"
 #include "sluice/engine/output_json.h"
 #include "sluice/engine/processor.h"
 #include "sluice/engine/scoring.h"
@@ -57,6 +58,15 @@ class Runtime {
   void InitMetrics();
   void UpdateMetrics(Clock::time_point read_at);
   void WriteMetricsFile() const;
+  // The Kafka key of row r's output: its event id (empty without one).
+  std::string_view KeyOf(size_t r) {
+    if (p_.event_id_index < 0) return {};
+    const core::Value& v = processor_.fields(r)[p_.event_id_index];
+    if (v.kind == core::Value::Kind::kString) return v.s;
+    key_.clear();
+    if (!v.is_null()) core::AppendInt(v.kind == core::Value::Kind::kInt ? v.i : static_cast<int64_t>(v.AsDouble()), &key_);
+    return key_;
+  }
   bool Stopping() const { return o_.stop && o_.stop->load(std::memory_order_relaxed); }
 
   const spec::Pipeline& p_;
@@ -64,12 +74,12 @@ class Runtime {
   const ScoringModel* model_;
   ThreadPool pool_;
   Processor processor_;
-  std::unique_ptr<io::RecordReader> reader_;
-  std::unique_ptr<io::FileWriter> out_;
-  std::unique_ptr<io::DeadLetterSink> dead_;
-  std::string source_name_;
+  std::unique_ptr<Source> source_;
+  std::unique_ptr<Sink> out_, dead_;
+  std::string source_name_, line_, key_;
   io::Chunk chunk_;
   std::vector<std::string> parts_;
+  std::vector<std::vector<size_t>> ends_;  // per task: where each output line ends in parts_
   RunStats stats_;
   Clock::time_point start_, last_status_;
   int64_t records_at_status_ = 0;
@@ -115,6 +125,7 @@ void Runtime::UpdateMetrics(Clock::time_point read_at) {
     c->Inc(static_cast<double>(stats_.by_reason[r]) - c->value());
   }
   keys_->Set(static_cast<double>(processor_.keys()));
+  source_->UpdateMetrics(m);
 }
 
 // Written to a temporary file and renamed, so a reader never sees half of it.
@@ -140,28 +151,21 @@ void Runtime::Log(const std::string& level, const std::string& msg, const std::s
 }
 
 Status Runtime::Open() {
-  std::string input = o_.input.empty() ? p_.source.file : o_.input;
-  if (p_.source.kafka && o_.input.empty())
-    return Status::InvalidArgument("a Kafka source is not supported by this build yet; give --input");
-  if (input.empty()) return Status::InvalidArgument("no input: give --input or source.file");
-  source_name_ = input == "-" ? "stdin" : input;
-  const auto framing = p_.source.format == spec::Format::kCsv ? io::RecordReader::Framing::kCsv
-                                                              : io::RecordReader::Framing::kLines;
-  auto reader = io::RecordReader::Open(input, framing, p_.source.max_record_bytes);
-  if (!reader.ok()) return reader.status();
-  reader_ = std::move(*reader);
-  reader_->SetStreaming(o_.follow);
-  std::string output = o_.output;
-  if (output.empty() && p_.output) output = p_.output->file;
-  if (output.empty()) output = "-";
-  auto out = io::FileWriter::Create(output);
+  auto source = OpenSource(p_, {o_.input, o_.follow});
+  if (!source.ok()) return source.status();
+  source_ = std::move(*source);
+  source_name_ = source_->name();
+  const auto* out_kafka = p_.output ? &p_.output->kafka : nullptr;
+  auto out = OpenSink(o_.output.empty() && p_.output ? p_.output->file : o_.output,
+                      out_kafka ? *out_kafka : std::nullopt, "-");
   if (!out.ok()) return out.status();
   out_ = std::move(*out);
-  std::string dead = o_.dead_letter;
-  if (dead.empty() && p_.dead_letter) dead = p_.dead_letter->file;
-  auto d = io::DeadLetterSink::Open(dead);
-  if (!d.ok()) return d.status();
-  dead_ = std::move(*d);
+  const auto* dead_kafka = p_.dead_letter ? &p_.dead_letter->kafka : nullptr;
+  auto dead = OpenSink(o_.dead_letter.empty() && p_.dead_letter ? p_.dead_letter->file
+                                                                 : o_.dead_letter,
+                       dead_kafka ? *dead_kafka : std::nullopt, "");
+  if (!dead.ok()) return dead.status();
+  dead_ = std::move(*dead);
   return Status::Ok();
 }
 
@@ -170,13 +174,15 @@ Status Runtime::DeadLetter(size_t i, Reason r, std::string_view detail) {
   io::DeadLetter d;
   d.reason = r;
   d.detail = detail;
-  d.source = source_name_;
-  d.position = rec.line;
+  source_->Origin(chunk_, i, &d);
   d.record = chunk_.Text(rec);
   d.truncated = rec.truncated;
   ++stats_.dead_letters;
   ++stats_.by_reason[static_cast<int>(r)];
-  return dead_->Write(d);
+  line_.clear();
+  io::AppendDeadLetterJson(d, &line_);
+  line_.pop_back();  // the sink ends lines itself
+  return dead_->Write({}, line_);
 }
 
 // One micro-batch: what has arrived, processed, its outputs and dead letters written out.
@@ -186,18 +192,31 @@ Status Runtime::Batch(Clock::time_point read_at) {
   SLUICE_RETURN_IF_ERROR(processor_.Process(chunk_, source_name_, hooks));
   const bool with_features = p_.output && p_.output->include_features;
   parts_.resize(pool_.size());
+  ends_.resize(pool_.size());
   processor_.ForEachRange([&](int task, size_t lo, size_t hi) {
     std::string& out = parts_[task];
     out.clear();
+    ends_[task].clear();
     for (size_t r = lo; r < hi; ++r) {
       AppendOutputJson(p_, model_, with_features, processor_.fields(r),
                        core::EventTime::FromMicros(processor_.time_us(r)), processor_.features(r),
                        processor_.scores(r), &out);
+      out.pop_back();  // the sink ends lines itself
+      ends_[task].push_back(out.size());
     }
   });
-  for (const auto& part : parts_) SLUICE_RETURN_IF_ERROR(out_->Append(part));
+  size_t r = 0;
+  for (int t = 0; t < pool_.size(); ++t) {
+    size_t start = 0;
+    for (size_t end : ends_[t]) {
+      SLUICE_RETURN_IF_ERROR(out_->Write(KeyOf(r++), {parts_[t].data() + start, end - start}));
+      start = end;
+    }
+  }
   SLUICE_RETURN_IF_ERROR(out_->Flush());
   SLUICE_RETURN_IF_ERROR(dead_->Flush());
+  // Outputs and dead letters are delivered: the source may now record its progress.
+  SLUICE_RETURN_IF_ERROR(source_->Delivered());
   stats_.outputs += static_cast<int64_t>(processor_.rows());
   UpdateMetrics(read_at);
   return Status::Ok();
@@ -228,14 +247,10 @@ Result<RunStats> Runtime::Run() {
           (model_ ? " model=" + model_->name() + " model_version=" + std::to_string(model_->version())
                   : ""));
   while (!Stopping()) {
-    auto more = reader_->Next(&chunk_, o_.batch_bytes);
+    auto more = source_->Next(&chunk_, o_.batch_bytes, std::chrono::milliseconds(50));
     if (!more.ok()) return more.status();
     const auto read_at = Clock::now();
-    if (!chunk_.records.empty()) {
-      SLUICE_RETURN_IF_ERROR(Batch(read_at));
-    } else if (*more) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // following: nothing new yet
-    }
+    if (!chunk_.records.empty()) SLUICE_RETURN_IF_ERROR(Batch(read_at));
     MaybeStatus(false);
     if (!*more) break;
   }
