@@ -124,12 +124,12 @@ class PerfectForest final : public Scorer {
   }
 
 #if defined(__x86_64__)
-  // AddRow for numeric splits with AVX2: 16 trees at a time, a walk per 32-bit lane of two
-  // registers, every node, feature value and leaf fetched by a gather. A step is ~10 vector
-  // instructions for 8 trees instead of ~14 scalar ones per tree, and the 16 walks' misses
-  // overlap. The comparisons are the scalar ones (x < thr, ordered; NaN takes the default), and
-  // leaves are added in tree order, so the result is the same to the bit. Returns how many trees
-  // it scored (a multiple of 16); AddRow does the rest.
+  // AddRow for numeric splits with AVX2: 8 * kRegs trees at a time, a walk per 32-bit lane of
+  // kRegs registers, every node, feature value and leaf fetched by a gather. A step is ~10 vector
+  // instructions for 8 trees instead of ~14 scalar ones per tree, and the 32 walks' misses
+  // overlap (8 and 16 walks were measurably slower, docs/benchmarks.md). The comparisons are the
+  // scalar ones (x < thr, ordered; NaN takes the default), and leaves are added in tree order, so
+  // the result is the same to the bit. Returns how many trees it scored; AddRow does the rest.
   static constexpr int kRegs = 4;
   __attribute__((target("avx2"))) size_t AddRowGather(const float* row, float* acc) const {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -137,7 +137,6 @@ class PerfectForest final : public Scorer {
     const __m256i leaf_off =
         _mm256_sub_epi32(_mm256_mullo_epi32(lane, _mm256_set1_epi32(inner_ + 1)),
                          _mm256_set1_epi32(inner_));
-    const __m256i feature_mask = _mm256_set1_epi32(kFeatureMask), two = _mm256_set1_epi32(2);
     const auto* words = reinterpret_cast<const int*>(nodes_.data());
     const size_t n = group_.size();
     size_t t = 0;
@@ -150,27 +149,12 @@ class PerfectForest final : public Scorer {
       }
       // The next trees' top 4 levels (15 nodes, 120 bytes): known addresses, so their misses
       // need not wait for this group's walks.
-      const size_t next_end = std::min(n, t + 16 * kRegs);
-      for (size_t k = t + 8 * kRegs; k < next_end; ++k) {
+      for (size_t k = t + 8 * kRegs; k < std::min(n, t + 16 * kRegs); ++k) {
         const char* top = reinterpret_cast<const char*>(nodes_.data() + k * inner_);
-        _mm_prefetch(top, _MM_HINT_T0);
-        _mm_prefetch(top + 64, _MM_HINT_T0);
-        _mm_prefetch(top + 119, _MM_HINT_T0);
+        for (int line : {0, 64, 119}) _mm_prefetch(top + line, _MM_HINT_T0);
       }
       for (int d = 0; d < depth_; ++d) {
-        for (int h = 0; h < kRegs; ++h) {
-          const __m256i i = _mm256_add_epi32(node_off, _mm256_add_epi32(at[h], at[h]));
-          const __m256i key = _mm256_i32gather_epi32(base[h], i, 4);
-          const __m256 thr = _mm256_i32gather_ps(reinterpret_cast<const float*>(base[h] + 1), i, 4);
-          const __m256 x = _mm256_i32gather_ps(row, _mm256_and_si256(key, feature_mask), 4);
-          // kDefaultLeft (bit 29) spread over the lane: 0 or all ones.
-          const __m256 dl = _mm256_castsi256_ps(_mm256_srai_epi32(_mm256_slli_epi32(key, 2), 31));
-          const __m256 left = _mm256_or_ps(_mm256_cmp_ps(x, thr, _CMP_LT_OQ),
-                                           _mm256_and_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q), dl));
-          // i = 2i + 2 - go_left, with go_left as 0 / -1.
-          at[h] = _mm256_add_epi32(_mm256_add_epi32(at[h], at[h]),
-                                   _mm256_add_epi32(two, _mm256_castps_si256(left)));
-        }
+        for (int h = 0; h < kRegs; ++h) at[h] = GatherStep(base[h], node_off, at[h], row);
       }
       alignas(32) float leaf[8 * kRegs];
       for (int h = 0; h < kRegs; ++h) {
@@ -181,6 +165,24 @@ class PerfectForest final : public Scorer {
       for (int k = 0; k < 8 * kRegs; ++k) acc[group_[t + k]] += leaf[k];
     }
     return t;
+  }
+
+  // One step of 8 walks: lane k reads node at[k] of the tree at word offset node_off[k] from
+  // base, then at = 2 at + 2 - go_left.
+  __attribute__((target("avx2"))) static __m256i GatherStep(const int* base, __m256i node_off,
+                                                            __m256i at, const float* row) {
+    const __m256i i = _mm256_add_epi32(node_off, _mm256_add_epi32(at, at));
+    const __m256i key = _mm256_i32gather_epi32(base, i, 4);
+    const __m256 thr = _mm256_i32gather_ps(reinterpret_cast<const float*>(base + 1), i, 4);
+    const __m256 x =
+        _mm256_i32gather_ps(row, _mm256_and_si256(key, _mm256_set1_epi32(kFeatureMask)), 4);
+    // kDefaultLeft (bit 29) spread over the lane: 0 or all ones.
+    const __m256 dl = _mm256_castsi256_ps(_mm256_srai_epi32(_mm256_slli_epi32(key, 2), 31));
+    const __m256 left = _mm256_or_ps(_mm256_cmp_ps(x, thr, _CMP_LT_OQ),
+                                     _mm256_and_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q), dl));
+    // go_left is 0 or -1 here.
+    return _mm256_add_epi32(_mm256_add_epi32(at, at),
+                            _mm256_add_epi32(_mm256_set1_epi32(2), _mm256_castps_si256(left)));
   }
 #else
   size_t AddRowGather(const float*, float*) const { return 0; }
