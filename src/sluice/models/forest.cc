@@ -134,9 +134,8 @@ class PerfectForest final : public Scorer {
   __attribute__((target("avx2"))) size_t AddRowGather(const float* row, float* acc) const {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i node_off = _mm256_mullo_epi32(lane, _mm256_set1_epi32(2 * inner_));
-    const __m256i leaf_off =
-        _mm256_sub_epi32(_mm256_mullo_epi32(lane, _mm256_set1_epi32(inner_ + 1)),
-                         _mm256_set1_epi32(inner_));
+    const __m256i leaf_off = _mm256_sub_epi32(
+        _mm256_mullo_epi32(lane, _mm256_set1_epi32(inner_ + 1)), _mm256_set1_epi32(inner_));
     const auto* words = reinterpret_cast<const int*>(nodes_.data());
     const size_t n = group_.size();
     size_t t = 0;

@@ -110,9 +110,8 @@ __attribute__((target("avx"))) inline void Transpose(__m256d* r) {
 // Update() on four coordinates per iteration, operation for operation (no FMA: this target does
 // not enable it, so every product is rounded as in the scalar code). Their square roots and
 // divisions, the expensive part, then run as one 4-wide instruction each.
-__attribute__((target("avx"))) size_t FtrlLearner::UpdateAvx(const uint32_t* idx,
-                                                             const double* val, size_t n,
-                                                             double d) {
+__attribute__((target("avx"))) size_t FtrlLearner::UpdateAvx(const uint32_t* idx, const double* val,
+                                                             size_t n, double d) {
   const __m256d vd = _mm256_set1_pd(d), inv_alpha = _mm256_set1_pd(inv_alpha_);
   const __m256d l1 = _mm256_set1_pd(params_.l1), l2 = _mm256_set1_pd(params_.l2);
   const __m256d beta = _mm256_set1_pd(params_.beta), sign = _mm256_set1_pd(-0.0);

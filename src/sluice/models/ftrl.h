@@ -84,7 +84,7 @@ class FtrlLearner {
   size_t dim_;
   FtrlParams params_;
   double inv_alpha_;
-  bool avx_;                                 // the CPU has AVX (checked once, in Make)
+  bool avx_;                                   // the CPU has AVX (checked once, in Make)
   std::unique_ptr<Coord[], FreeState> state_;  // dim_ coordinates, then the bias (params_.bias)
 };
 
