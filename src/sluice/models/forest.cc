@@ -11,6 +11,10 @@
 #include <algorithm>
 #include <memory>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "sluice/models/scorer.h"
 #include "sluice/models/tree_node.h"
 
@@ -50,6 +54,9 @@ class PerfectForest final : public Scorer {
       Fill(tree, 0, 0, 0, &nodes_[t * inner_], &leaves_[t * (inner_ + 1)]);
     }
     has_cats_ = !cats_.empty();
+#if defined(__x86_64__)
+    avx2_ = __builtin_cpu_supports("avx2");
+#endif
   }
 
   void AddMargins(const float* rows, size_t n, size_t stride, float* acc) const override {
@@ -101,6 +108,9 @@ class PerfectForest final : public Scorer {
     const Node* nodes[kLanes];
     uint32_t idx[kLanes];
     size_t t = 0;
+    if constexpr (!kCats) {
+      if (avx2_) t = AddRowGather(row, acc);
+    }
     for (; t + kLanes <= group_.size(); t += kLanes) {
       for (int k = 0; k < kLanes; ++k) nodes[k] = nodes_.data() + (t + k) * inner_;
       Walk<kCats, kLanes>(nodes, rows, idx);
@@ -112,6 +122,70 @@ class PerfectForest final : public Scorer {
       acc[group_[t]] += Leaves(t)[idx[0]];
     }
   }
+
+#if defined(__x86_64__)
+  // AddRow for numeric splits with AVX2: 8 * kRegs trees at a time, a walk per 32-bit lane of
+  // kRegs registers, every node, feature value and leaf fetched by a gather. A step is ~10 vector
+  // instructions for 8 trees instead of ~14 scalar ones per tree, and the 32 walks' misses
+  // overlap (8 and 16 walks were measurably slower, docs/benchmarks.md). The comparisons are the
+  // scalar ones (x < thr, ordered; NaN takes the default), and leaves are added in tree order, so
+  // the result is the same to the bit. Returns how many trees it scored; AddRow does the rest.
+  static constexpr int kRegs = 4;
+  __attribute__((target("avx2"))) size_t AddRowGather(const float* row, float* acc) const {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i node_off = _mm256_mullo_epi32(lane, _mm256_set1_epi32(2 * inner_));
+    const __m256i leaf_off = _mm256_sub_epi32(
+        _mm256_mullo_epi32(lane, _mm256_set1_epi32(inner_ + 1)), _mm256_set1_epi32(inner_));
+    const auto* words = reinterpret_cast<const int*>(nodes_.data());
+    const size_t n = group_.size();
+    size_t t = 0;
+    for (; t + 8 * kRegs <= n; t += 8 * kRegs) {
+      const int* base[kRegs];
+      __m256i at[kRegs];
+      for (int h = 0; h < kRegs; ++h) {
+        base[h] = words + (t + 8 * h) * 2 * inner_;
+        at[h] = _mm256_setzero_si256();
+      }
+      // The next trees' top 4 levels (15 nodes, 120 bytes): known addresses, so their misses
+      // need not wait for this group's walks.
+      for (size_t k = t + 8 * kRegs; k < std::min(n, t + 16 * kRegs); ++k) {
+        const char* top = reinterpret_cast<const char*>(nodes_.data() + k * inner_);
+        for (int line : {0, 64, 119}) _mm_prefetch(top + line, _MM_HINT_T0);
+      }
+      for (int d = 0; d < depth_; ++d) {
+        for (int h = 0; h < kRegs; ++h) at[h] = GatherStep(base[h], node_off, at[h], row);
+      }
+      alignas(32) float leaf[8 * kRegs];
+      for (int h = 0; h < kRegs; ++h) {
+        const float* leaves = leaves_.data() + (t + 8 * h) * (inner_ + 1);
+        _mm256_store_ps(leaf + 8 * h,
+                        _mm256_i32gather_ps(leaves, _mm256_add_epi32(leaf_off, at[h]), 4));
+      }
+      for (int k = 0; k < 8 * kRegs; ++k) acc[group_[t + k]] += leaf[k];
+    }
+    return t;
+  }
+
+  // One step of 8 walks: lane k reads node at[k] of the tree at word offset node_off[k] from
+  // base, then at = 2 at + 2 - go_left.
+  __attribute__((target("avx2"))) static __m256i GatherStep(const int* base, __m256i node_off,
+                                                            __m256i at, const float* row) {
+    const __m256i i = _mm256_add_epi32(node_off, _mm256_add_epi32(at, at));
+    const __m256i key = _mm256_i32gather_epi32(base, i, 4);
+    const __m256 thr = _mm256_i32gather_ps(reinterpret_cast<const float*>(base + 1), i, 4);
+    const __m256 x =
+        _mm256_i32gather_ps(row, _mm256_and_si256(key, _mm256_set1_epi32(kFeatureMask)), 4);
+    // kDefaultLeft (bit 29) spread over the lane: 0 or all ones.
+    const __m256 dl = _mm256_castsi256_ps(_mm256_srai_epi32(_mm256_slli_epi32(key, 2), 31));
+    const __m256 left = _mm256_or_ps(_mm256_cmp_ps(x, thr, _CMP_LT_OQ),
+                                     _mm256_and_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q), dl));
+    // go_left is 0 or -1 here.
+    return _mm256_add_epi32(_mm256_add_epi32(at, at),
+                            _mm256_add_epi32(_mm256_set1_epi32(2), _mm256_castps_si256(left)));
+  }
+#else
+  size_t AddRowGather(const float*, float*) const { return 0; }
+#endif
 
   // L walks in lock step, lane k through tree nodes[k] with row rows[k]; idx gets each lane's
   // final heap position (index Leaves() with it). Unrolled so the lanes' positions stay in
@@ -140,6 +214,7 @@ class PerfectForest final : public Scorer {
   std::vector<uint32_t> group_;  // per tree
   std::vector<uint32_t> cats_;   // category bitsets: [words, word0, word1, ...] per split
   bool has_cats_ = false;
+  bool avx2_ = false;  // the CPU has AVX2 (single rows walk with gathers)
 };
 
 class GeneralForest final : public Scorer {

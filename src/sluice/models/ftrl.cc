@@ -2,13 +2,64 @@
 
 #include <cassert>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <new>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "sluice/models/json_text.h"
 
 namespace sluice::models {
 
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+
+// Zeroed storage for `count` coordinates of `size` bytes. From 2 MiB up it is 2 MiB-aligned and
+// marked for transparent huge pages: a hashed feature space (2^20 coordinates = 32 MiB) touched
+// at random would otherwise miss the TLB on almost every coordinate (measured in
+// bench/bench_ftrl.cc, docs/benchmarks.md).
+void* AllocateState(size_t count, size_t size, size_t align) {
+  size_t bytes = count * size;
+  if (bytes >= kHugePage) {
+    align = kHugePage;
+    bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  } else {
+    bytes = (bytes + align - 1) / align * align;
+  }
+  void* p = std::aligned_alloc(align, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (align == kHugePage) madvise(p, bytes, MADV_HUGEPAGE);  // a hint: failure is harmless
+#endif
+  return p;
+}
+
+bool CpuHasAvx() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx");
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+void FtrlLearner::FreeState::operator()(Coord* p) const { std::free(p); }
+
 FtrlLearner::FtrlLearner(size_t dim, const FtrlParams& p)
-    : dim_(dim), params_(p), inv_alpha_(1.0 / p.alpha), state_(dim + (p.bias ? 1 : 0)) {}
+    : dim_(dim), params_(p), inv_alpha_(1.0 / p.alpha), avx_(CpuHasAvx()) {
+  const size_t count = dim + (p.bias ? 1 : 0);
+  Coord* c = static_cast<Coord*>(AllocateState(count, sizeof(Coord), alignof(Coord)));
+  std::uninitialized_value_construct_n(c, count);
+  state_.reset(c);
+}
 
 core::Result<FtrlLearner> FtrlLearner::Make(size_t dim, const FtrlParams& p) {
   auto finite_nonneg = [](double v) { return std::isfinite(v) && v >= 0; };
@@ -41,6 +92,61 @@ void FtrlLearner::Update(Coord* c, double g) const {
   c->w = WeightOf(c->z, sqrt_new);
 }
 
+#if defined(__x86_64__)
+namespace {
+
+// Four 32-byte rows {a, b, c, d} <-> four columns, in place (an involution).
+__attribute__((target("avx"))) inline void Transpose(__m256d* r) {
+  const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+  const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+  r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+  r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+  r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+  r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+}  // namespace
+
+// Update() on four coordinates per iteration, operation for operation (no FMA: this target does
+// not enable it, so every product is rounded as in the scalar code). Their square roots and
+// divisions, the expensive part, then run as one 4-wide instruction each.
+__attribute__((target("avx"))) size_t FtrlLearner::UpdateAvx(const uint32_t* idx, const double* val,
+                                                             size_t n, double d) {
+  const __m256d vd = _mm256_set1_pd(d), inv_alpha = _mm256_set1_pd(inv_alpha_);
+  const __m256d l1 = _mm256_set1_pd(params_.l1), l2 = _mm256_set1_pd(params_.l2);
+  const __m256d beta = _mm256_set1_pd(params_.beta), sign = _mm256_set1_pd(-0.0);
+  size_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    double* c[4];
+    __m256d r[4];  // rows {z, n, sqrt_n, w} -> columns z, n, sqrt_n, w
+    for (int j = 0; j < 4; ++j) {
+      c[j] = &state_[idx[k + j]].z;
+      r[j] = _mm256_load_pd(c[j]);
+    }
+    Transpose(r);
+    const __m256d g = _mm256_mul_pd(vd, _mm256_loadu_pd(val + k));
+    const __m256d n_new = _mm256_add_pd(r[1], _mm256_mul_pd(g, g));
+    const __m256d sqrt_new = _mm256_sqrt_pd(n_new);
+    const __m256d sigma = _mm256_mul_pd(_mm256_sub_pd(sqrt_new, r[2]), inv_alpha);
+    const __m256d z = _mm256_add_pd(r[0], _mm256_sub_pd(g, _mm256_mul_pd(sigma, r[3])));
+    // WeightOf: -(z - copysign(l1, z)) / ((beta + sqrt_n) / alpha + l2), 0 where |z| <= l1.
+    const __m256d signed_l1 = _mm256_or_pd(_mm256_and_pd(z, sign), l1);
+    const __m256d num = _mm256_xor_pd(_mm256_sub_pd(z, signed_l1), sign);
+    const __m256d den = _mm256_add_pd(_mm256_mul_pd(_mm256_add_pd(beta, sqrt_new), inv_alpha), l2);
+    const __m256d small = _mm256_cmp_pd(_mm256_andnot_pd(sign, z), l1, _CMP_LE_OQ);
+    r[0] = z;
+    r[1] = n_new;
+    r[2] = sqrt_new;
+    r[3] = _mm256_andnot_pd(small, _mm256_div_pd(num, den));
+    Transpose(r);
+    for (int j = 0; j < 4; ++j) _mm256_store_pd(c[j], r[j]);
+  }
+  return k;
+}
+#else
+size_t FtrlLearner::UpdateAvx(const uint32_t*, const double*, size_t, double) { return 0; }
+#endif
+
 double FtrlLearner::PredictSparse(std::span<const uint32_t> idx,
                                   std::span<const double> val) const {
   assert(idx.size() == val.size());
@@ -69,7 +175,8 @@ double FtrlLearner::LearnSparse(std::span<const uint32_t> idx, std::span<const d
                                 double y) {
   const double p = PredictSparse(idx, val);
   const double d = p - y;
-  for (size_t k = 0; k < idx.size(); ++k) Update(&state_[idx[k]], d * val[k]);
+  const size_t done = avx_ ? UpdateAvx(idx.data(), val.data(), idx.size(), d) : 0;
+  for (size_t k = done; k < idx.size(); ++k) Update(&state_[idx[k]], d * val[k]);
   if (params_.bias) Update(&state_[dim_], d);
   return p;
 }

@@ -9,6 +9,7 @@
 // The optional bias is one more coordinate whose x is always 1, updated like any other.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,8 +27,9 @@ struct FtrlParams {
   bool bias = true;  // learn an intercept (coordinate dim(), x = 1)
 };
 
-// An online learner over `dim` features. Owns its state (32 bytes per coordinate); Learn* and
-// Predict* allocate nothing.
+// An online learner over `dim` features. Owns its state (32 bytes per coordinate, on huge pages
+// where the kernel allows, so random coordinates do not each cost a TLB miss); Learn* and
+// Predict* allocate nothing. Movable, not copyable.
 // Not thread-safe: Learn* mutate; the const Predict* may run concurrently with each other but
 // not with Learn*.
 class FtrlLearner {
@@ -65,18 +67,25 @@ class FtrlLearner {
   // z_i and n_i are Algorithm 1's state. w_i and sqrt(n_i) are functions of them that change only
   // when the coordinate is updated, so they are kept beside them: a prediction is then a plain
   // gather of w (the dot-product limit), and an update costs one sqrt and one division.
-  // 32 bytes, aligned, so a coordinate is always one cache-line access.
+  // 32 bytes, aligned, so a coordinate is always one cache-line access, and one AVX register.
   struct alignas(32) Coord {
     double z = 0, n = 0, sqrt_n = 0, w = 0;
+  };
+  struct FreeState {
+    void operator()(Coord* p) const;
   };
   FtrlLearner(size_t dim, const FtrlParams& p);
   double WeightOf(double z, double sqrt_n) const;
   void Update(Coord* c, double g) const;
+  // Updates the coordinates idx[0..k) with g = d * val; returns k, a multiple of 4 (4 at a time
+  // in AVX registers: the same IEEE operations in the same order as Update, so the same bits).
+  size_t UpdateAvx(const uint32_t* idx, const double* val, size_t n, double d);
 
   size_t dim_;
   FtrlParams params_;
   double inv_alpha_;
-  std::vector<Coord> state_;  // dim_ coordinates, then the bias when params_.bias
+  bool avx_;                                   // the CPU has AVX (checked once, in Make)
+  std::unique_ptr<Coord[], FreeState> state_;  // dim_ coordinates, then the bias (params_.bias)
 };
 
 }  // namespace sluice::models
