@@ -110,16 +110,6 @@ int RunShow(const Args& args, const std::vector<std::pair<std::string, std::stri
   return 0;
 }
 
-// The inputs a spec provides: its features and its numeric fields (SPEC.md §3).
-std::vector<std::string> SpecProvides(const spec::Pipeline& p) {
-  std::vector<std::string> names;
-  for (const auto& f : p.features) names.push_back(f.name);
-  for (const auto& f : p.schema.fields()) {
-    if (f.type != core::FieldType::kString) names.push_back(f.name);
-  }
-  return names;
-}
-
 // Checks the model's inputs against the spec and returns the spec's hash.
 core::Result<std::string> CheckAgainstSpec(const std::string& path,
                                            const models::ArtifactInfo& info) {
@@ -132,7 +122,7 @@ core::Result<std::string> CheckAgainstSpec(const std::string& path,
                  "sluice models register: note: a %s file does not name its inputs; "
                  "they were not checked against %s\n",
                  info.format.c_str(), path.c_str());
-  } else if (auto missing = models::CheckInputs(*info.inputs, SpecProvides(*p)); !missing.empty()) {
+  } else if (auto missing = models::CheckInputs(*info.inputs, p->ModelInputCandidates()); !missing.empty()) {
     return core::Status::InvalidArgument("the model needs input" +
                                          std::string(missing.size() > 1 ? "s " : " ") +
                                          models::JoinNames(missing) + " that " + path +

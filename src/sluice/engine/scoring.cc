@@ -45,17 +45,6 @@ Result<Artifact> Fetch(const spec::Pipeline& p) {
   return a;
 }
 
-// What feeds model inputs: every feature, then every numeric field (a feature wins a name clash,
-// as in expressions).
-std::vector<std::string> Provided(const spec::Pipeline& p) {
-  std::vector<std::string> names;
-  for (const auto& f : p.features) names.push_back(f.name);
-  for (const auto& f : p.schema.fields()) {
-    if (f.type != core::FieldType::kString) names.push_back(f.name);
-  }
-  return names;
-}
-
 }  // namespace
 
 ScoringModel::~ScoringModel() = default;
@@ -96,12 +85,12 @@ Result<std::unique_ptr<ScoringModel>> ScoringModel::LoadUnprefixed(const spec::P
 }
 
 Status ScoringModel::Bind(const spec::Pipeline& p, const std::vector<std::string>& inputs) {
-  if (auto missing = models::CheckInputs(inputs, Provided(p)); !missing.empty()) {
+  if (auto missing = models::CheckInputs(inputs, p.ModelInputCandidates()); !missing.empty()) {
     return Status::InvalidArgument(
         std::string("the model needs input") + (missing.size() > 1 ? "s " : " ") +
         models::JoinNames(missing) + " that the spec does not provide (not a feature or numeric field)");
   }
-  for (const auto& name : inputs) {
+  for (const auto& name : inputs) {  // a feature wins a name clash with a field, as in expressions
     Source src;
     src.feature = p.FindFeature(name);
     if (src.feature < 0) src.field = p.schema.Find(name);

@@ -353,6 +353,15 @@ std::string Pipeline::Where(const Location& loc) const {
          loc.path;
 }
 
+std::vector<std::string> Pipeline::ModelInputCandidates() const {
+  std::vector<std::string> names;
+  for (const auto& f : features) names.push_back(f.name);
+  for (const auto& f : schema.fields()) {
+    if (f.type != core::FieldType::kString) names.push_back(f.name);
+  }
+  return names;
+}
+
 int Pipeline::FindFeature(const std::string& n) const {
   for (size_t i = 0; i < features.size(); ++i) {
     if (features[i].name == n) return static_cast<int>(i);

@@ -123,6 +123,8 @@ struct Pipeline {
   // Message prefix "file:line: path" for a location in this spec.
   std::string Where(const Location& loc) const;
   int FindFeature(const std::string& name) const;
+  // What can feed a model input (SPEC.md §3): every feature, then every numeric field.
+  std::vector<std::string> ModelInputCandidates() const;
 };
 
 // Reads and validates a spec file. Errors name the file, line and key; callers exit with 2.
