@@ -1,6 +1,7 @@
 #include "sluice/engine/checkpoint_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -80,6 +81,22 @@ Result<CheckpointInfo> DecodeInfo(std::string_view bytes) {
   return info;
 }
 
+// A generation is written once, read at most once and then dropped whole: compacting it would
+// only rewrite bytes, so it is never compacted, and large memtables keep its L0 files few.
+rocksdb::ColumnFamilyOptions GenerationOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  o.disable_auto_compactions = true;
+  o.write_buffer_size = 128 << 20;
+  o.max_write_buffer_number = 3;
+  o.level0_slowdown_writes_trigger = 1 << 20;
+  o.level0_stop_writes_trigger = 1 << 20;
+  o.compression = rocksdb::kLZ4Compression;
+  // Records arrive in hash-map order: a vector memtable appends them and sorts once at flush,
+  // where the default skip list pays a random insert per record.
+  o.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  return o;
+}
+
 }  // namespace
 
 struct CheckpointStore::Handles {
@@ -105,11 +122,16 @@ CheckpointStore::~CheckpointStore() {
 Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string& dir) {
   rocksdb::Options opts;
   opts.create_if_missing = true;
+  opts.allow_concurrent_memtable_write = false;  // the vector memtable does not support it
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(opts, dir, &names).ok())
     names = {rocksdb::kDefaultColumnFamilyName};  // a new store
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions(opts));
+  for (const auto& n : names) {
+    uint64_t id;
+    descs.emplace_back(
+        n, ParseGenName(n, &id) ? GenerationOptions() : rocksdb::ColumnFamilyOptions(opts));
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   std::unique_ptr<CheckpointStore> store(new CheckpointStore());
@@ -166,10 +188,9 @@ Result<std::unique_ptr<CheckpointWriter>> CheckpointStore::Begin(uint64_t id) {
                                    std::to_string(current_id_) + ")");
   }
   SLUICE_RETURN_IF_ERROR(DropAllBut(current_id_));  // an abandoned generation
-  rocksdb::ColumnFamilyOptions cfo;
   rocksdb::ColumnFamilyHandle* cf = nullptr;
-  SLUICE_RETURN_IF_ERROR(
-      FromRocks(h_->db->CreateColumnFamily(cfo, GenName(id), &cf), "create generation"));
+  SLUICE_RETURN_IF_ERROR(FromRocks(
+      h_->db->CreateColumnFamily(GenerationOptions(), GenName(id), &cf), "create generation"));
   h_->generations[id] = cf;
   return std::unique_ptr<CheckpointWriter>(new CheckpointWriter(this, id, cf));
 }
