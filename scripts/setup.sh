@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev
   libsimdjson-dev libyaml-cpp-dev libabsl-dev libxxhash-dev libfmt-dev libsqlite3-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev
   libxgboost-dev librdkafka-dev kcat
   python3 python3-yaml python3-numpy python3-pandas python3-xgboost python3-sklearn
   prometheus

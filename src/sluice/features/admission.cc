@@ -1,5 +1,6 @@
 #include "sluice/features/admission.h"
 
+#include <cstring>
 #include <limits>
 
 namespace sluice::features {
@@ -59,6 +60,59 @@ void Admission::MaybeSweep() {
     absl::erase_if(m,
                    [&](const auto& kv) { return Evictable(kv.second, stream_time_, cf_.ttl_us); });
   }
+}
+
+void Admission::SaveHeader(StateWriter* w) const {
+  w->I64(stream_time_);
+  w->I64(last_sweep_);
+}
+
+bool Admission::RestoreHeader(StateReader* r) {
+  stream_time_ = r->I64();
+  last_sweep_ = r->I64();
+  return !r->failed();
+}
+
+core::Status Admission::SaveKeys(StateSink* sink) const {
+  std::string key, value;
+  for (size_t ks = 0; ks < newest_.size(); ++ks) {
+    uint32_t chunk = 0, n = 0;
+    value.assign(4, '\0');  // the key count, filled in by flush
+    auto flush = [&]() {
+      std::memcpy(value.data(), &n, 4);
+      key.clear();
+      const uint32_t big_endian = __builtin_bswap32(chunk++);  // records sort in chunk order
+      AppendRecordKey(RecordKind::kAdmission, static_cast<int>(ks),
+                      std::string_view(reinterpret_cast<const char*>(&big_endian), 4), &key);
+      core::Status s = sink->Put(key, value);
+      value.assign(4, '\0');
+      n = 0;
+      return s;
+    };
+    for (const auto& [bytes, newest] : newest_[ks]) {
+      StateWriter w(&value);
+      w.Bytes(bytes);
+      w.I64(newest);
+      if (++n == kKeysPerRecord) SLUICE_RETURN_IF_ERROR(flush());
+    }
+    if (n > 0) SLUICE_RETURN_IF_ERROR(flush());
+  }
+  return core::Status::Ok();
+}
+
+core::Status Admission::RestoreKeys(int ks, std::string_view value) {
+  if (ks < 0 || ks >= static_cast<int>(newest_.size()))
+    return core::Status::Corruption("checkpoint record for unknown key space " +
+                                    std::to_string(ks));
+  StateReader r(value);
+  const uint32_t n = r.U32();
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    std::string_view key = r.Bytes();
+    const int64_t newest = r.I64();
+    if (!r.failed()) newest_[ks].insert_or_assign(std::string(key), newest);
+  }
+  if (!r.done()) return core::Status::Corruption("malformed checkpoint record of admission");
+  return core::Status::Ok();
 }
 
 int64_t Admission::keys() const {

@@ -11,6 +11,7 @@
 #include "sluice/core/reason.h"
 #include "sluice/features/compiled.h"
 #include "sluice/features/keys.h"
+#include "sluice/features/state_codec.h"
 
 namespace sluice::features {
 
@@ -23,6 +24,16 @@ class Admission {
 
   // `keys` and `flags` have one entry per key space. Returns kNone when the event is applied.
   core::Reason Admit(int64_t time_us, const KeyRef* keys, uint8_t* flags, std::string* detail);
+
+  // Checkpoints (checkpoint.h). The scalars go in the checkpoint's header; the keys' newest times
+  // go in records of up to kKeysPerRecord keys (RecordKind::kAdmission), a few large values
+  // being cheaper to store and read than one per key.
+  static constexpr uint32_t kKeysPerRecord = 4096;
+  void SaveHeader(StateWriter* w) const;
+  core::Status SaveKeys(StateSink* sink) const;
+  // Into an Admission that has seen no event: the header, then every record, in any order.
+  bool RestoreHeader(StateReader* r);
+  core::Status RestoreKeys(int key_space, std::string_view value);
 
   int64_t stream_time() const { return stream_time_; }
   int64_t keys() const;

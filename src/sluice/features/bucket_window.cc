@@ -44,6 +44,26 @@ class BucketWindow final : public WindowState {
   }
 
   size_t EventBytes() const override { return 0; }
+
+  void Save(StateWriter* w) const override {
+    buckets_.Save(w);
+    w->I64(win_head_);
+    w->I64(cutoff_);
+    stacks_.Save(w);
+    SaveSets(sets_.get(), g_.distinct.size(), w);
+    if (!tokens_) return;
+    w->U64(tokens_->size());
+    for (const auto& per_column : *tokens_) {
+      for (const auto& list : per_column) {
+        w->U64(list.size());
+        for (const Token& t : list) {
+          w->U64(t.a);
+          w->U64(t.b);
+        }
+      }
+    }
+  }
+  bool Restore(StateReader* r) override;
   void Prefetch() const override {
     buckets_.PrefetchRow(win_head_);
     buckets_.PrefetchRow(buckets_.size() - 1);
@@ -148,6 +168,8 @@ class BucketWindow final : public WindowState {
     AddToken(i, e.tokens, true);
   }
 
+  bool RestoreTokens(StateReader* r);
+
   const GroupDef& g_;
   int64_t nb_;
   EventStore buckets_;  // rows: [bucket id, unused, partial...]
@@ -158,6 +180,30 @@ class BucketWindow final : public WindowState {
   std::unique_ptr<std::deque<std::vector<std::vector<Token>>>> tokens_;  // per bucket, per column
   std::vector<Slot> identity_;
 };
+
+bool BucketWindow::Restore(StateReader* r) {
+  if (!buckets_.Restore(r)) return false;
+  win_head_ = r->I64();
+  cutoff_ = r->I64();
+  if (r->failed() || win_head_ < 0 || win_head_ > buckets_.size()) return false;
+  if (!stacks_.Restore(r, buckets_.size() - win_head_, PartialOf())) return false;
+  if (!RestoreSets(sets_.get(), g_.distinct.size(), r)) return false;
+  return !tokens_ || RestoreTokens(r);
+}
+
+bool BucketWindow::RestoreTokens(StateReader* r) {
+  const size_t nd = g_.distinct.size();
+  const uint64_t n = r->Count(nd * 8);
+  if (n > static_cast<uint64_t>(buckets_.size())) r->Fail();
+  for (uint64_t i = 0; i < n && !r->failed(); ++i) {
+    auto& per_column = tokens_->emplace_back(nd);
+    for (auto& list : per_column) {
+      list.resize(r->Count(16));
+      for (Token& t : list) t = Token{r->U64(), r->U64()};
+    }
+  }
+  return !r->failed();
+}
 
 }  // namespace
 

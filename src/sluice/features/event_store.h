@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "sluice/features/ops.h"
+#include "sluice/features/state_codec.h"
 
 namespace sluice::features {
 
@@ -63,6 +64,20 @@ class EventStore {
   void PrefetchRow(int64_t i) const {
     if (i < size_) __builtin_prefetch(Row(i));
   }
+  // Checkpoints: the row count, then the rows oldest first (capacity and ring position are not
+  // state: any layout of the same rows behaves the same).
+  void Save(StateWriter* w) const {
+    w->U64(static_cast<uint64_t>(size_));
+    for (int64_t i = 0; i < size_; ++i) w->Raw(Row(i), stride_ * sizeof(Slot));
+  }
+  // Into an empty store; false when the record is malformed.
+  bool Restore(StateReader* r) {
+    const uint64_t n = r->Count(stride_ * sizeof(Slot));
+    if (r->failed() || size_ != 0 || n > INT32_MAX) return false;
+    Reserve(static_cast<int32_t>(n));
+    for (uint64_t i = 0; i < n; ++i) r->Raw(Row(size_++), stride_ * sizeof(Slot));
+    return !r->failed();
+  }
   size_t MemoryBytes() const { return static_cast<size_t>(cap_) * stride_ * sizeof(Slot); }
   bool is_inline() const { return data_ == nullptr; }
 
@@ -78,7 +93,13 @@ class EventStore {
   }
   void Grow() {
     if (size_ < cap_) return;
-    int32_t cap = cap_ == 0 ? 2 : cap_ * 2;
+    Reserve(cap_ == 0 ? 2 : cap_ * 2);
+  }
+  // Capacity for at least n rows (a power of two), keeping the rows.
+  void Reserve(int32_t n) {
+    if (n <= cap_) return;
+    int32_t cap = cap_ == 0 ? 2 : cap_;
+    while (cap < n) cap *= 2;
     std::unique_ptr<Slot[]> d(new Slot[static_cast<size_t>(cap) * stride_]);
     for (int64_t i = 0; i < size_; ++i)
       std::memcpy(d.get() + i * stride_, Row(i), stride_ * sizeof(Slot));

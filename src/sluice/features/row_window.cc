@@ -35,6 +35,21 @@ class RowWindow final : public WindowState {
   }
 
   size_t EventBytes() const override { return store_.MemoryBytes(); }
+
+  void Save(StateWriter* w) const override {
+    store_.Save(w);
+    stacks_.Save(w);
+    SaveSets(sets_.get(), g_.distinct.size(), w);
+  }
+  bool Restore(StateReader* r) override {
+    if (!store_.Restore(r)) return false;
+    auto partial_of = [this](int64_t k, double* p) {
+      g_.ops.Lift(store_.time(k), store_.seq(k), store_.slots(k), p);
+    };
+    if (!stacks_.Restore(r, store_.size(), partial_of)) return false;
+    return RestoreSets(sets_.get(), g_.distinct.size(), r);
+  }
+
   void Prefetch() const override {
     store_.PrefetchEnds();
     stacks_.Prefetch();

@@ -77,6 +77,7 @@ class Shard::KeyState {
     for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->Prefetch();
   }
   size_t group_count() const { return layout_->offsets.size(); }
+  const WindowState* group(size_t g) const { return const_cast<KeyState*>(this)->group(g); }
   int64_t newest = 0;
   bool fresh = true;  // nothing applied since creation or reset
 
@@ -231,6 +232,47 @@ void Shard::Sweep(int64_t stream_time) {
       return Evictable(kv.second->newest, stream_time, cf_.ttl_us);
     });
   }
+}
+
+void Shard::SaveKey(const KeyState& st, StateWriter* w) {
+  w->I64(st.newest);
+  w->U8(st.fresh ? 1 : 0);
+  for (size_t g = 0; g < st.group_count(); ++g) st.group(g)->Save(w);
+}
+
+core::Status Shard::SaveKeys(StateSink* sink) const {
+  std::string key, value;
+  for (size_t ks = 0; ks < tables_.size(); ++ks) {
+    for (const auto& [bytes, st] : tables_[ks]) {
+      key.clear();
+      value.clear();
+      AppendRecordKey(RecordKind::kKey, static_cast<int>(ks), bytes, &key);
+      StateWriter w(&value);
+      SaveKey(*st, &w);
+      SLUICE_RETURN_IF_ERROR(sink->Put(key, value));
+    }
+  }
+  return core::Status::Ok();
+}
+
+core::Status Shard::RestoreKey(int ks, std::string_view key, std::string_view value) {
+  if (ks < 0 || ks >= static_cast<int>(tables_.size()))
+    return core::Status::Corruption("checkpoint record for unknown key space " +
+                                    std::to_string(ks));
+  if (OwnerShard(XXH3_64bits(key.data(), key.size()), num_shards_) != id_)
+    return core::Status::InvalidArgument("checkpoint key given to a shard that does not own it");
+  KeyStatePtr st(KeyState::Create(layouts_[ks]));
+  StateReader r(value);
+  st->newest = r.I64();
+  st->fresh = r.U8() != 0;
+  bool ok = !r.failed();
+  for (size_t g = 0; ok && g < st->group_count(); ++g) ok = st->group(g)->Restore(&r);
+  if (!ok || !r.done()) {
+    return core::Status::Corruption("malformed checkpoint state for a key of key space " +
+                                    cf_.key_spaces[ks].name);
+  }
+  tables_[ks].insert_or_assign(std::string(key), std::move(st));
+  return core::Status::Ok();
 }
 
 size_t Shard::EventBytes() const {

@@ -39,6 +39,12 @@ class Shard {
   // Drops keys whose state can no longer be reached (see Evictable).
   void Sweep(int64_t stream_time);
 
+  // Checkpoints (checkpoint.h): one record per key and key space, RecordKind::kKey.
+  core::Status SaveKeys(StateSink* sink) const;
+  // One record written by SaveKeys of any shard of any shard count: the key must be one this
+  // shard owns now (OwnerShard of its hash). A key already present is replaced.
+  core::Status RestoreKey(int key_space, std::string_view key, std::string_view value);
+
   int64_t keys() const;
   // Bytes of raw events held by all windows (what a window must keep, whatever the design).
   size_t EventBytes() const;
@@ -59,6 +65,7 @@ class Shard {
   void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
                   const core::Value* fields, bool in_order, int64_t newest, double* row);
   KeyState* Lookup(int ks, const KeyRef& key);
+  static void SaveKey(const KeyState& st, StateWriter* w);
   void ApplyRow(const Row& r, KeyState* const* states, double* out);
 
   const CompiledFeatures& cf_;

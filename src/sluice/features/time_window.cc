@@ -26,6 +26,25 @@ class TimeWindow final : public WindowState {
 
   size_t EventBytes() const override { return store_.MemoryBytes(); }
 
+  void Save(StateWriter* w) const override {
+    store_.Save(w);
+    w->I64(win_head_);
+    w->I64(cutoff_);
+    stacks_.Save(w);
+    SaveSets(sets_.get(), g_.distinct.size(), w);
+  }
+
+  bool Restore(StateReader* r) override {
+    if (!store_.Restore(r)) return false;
+    const int64_t head = r->I64();
+    cutoff_ = r->I64();
+    if (r->failed() || head < 0 || head > store_.size()) return false;
+    win_head_ = static_cast<int32_t>(head);
+    auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };
+    if (!stacks_.Restore(r, store_.size() - win_head_, partial_of)) return false;
+    return RestoreSets(sets_.get(), g_.distinct.size(), r);
+  }
+
   void Prefetch() const override {
     store_.PrefetchRow(win_head_);
     store_.PrefetchRow(store_.size() - 1);

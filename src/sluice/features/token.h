@@ -8,6 +8,8 @@
 #include <memory>
 #include <string_view>
 
+#include "sluice/features/state_codec.h"
+
 namespace sluice::features {
 
 struct Token {
@@ -48,6 +50,28 @@ class DistinctSet {
   int64_t size() const { return static_cast<int64_t>(counts_.size()); }
   void Clear() { counts_.clear(); }
 
+  // Checkpoints keep the multiplicities: a value leaves the set only when its last event does.
+  void Save(StateWriter* w) const {
+    w->U64(counts_.size());
+    for (const auto& [t, n] : counts_) {
+      w->U64(t.a);
+      w->U64(t.b);
+      w->U32(static_cast<uint32_t>(n));
+    }
+  }
+  bool Restore(StateReader* r) {
+    const uint64_t n = r->Count(20);
+    counts_.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      Token t{r->U64(), r->U64()};
+      const int32_t c = static_cast<int32_t>(r->U32());
+      if (t.is_null() || c <= 0) r->Fail();
+      if (r->failed()) return false;
+      counts_[t] += c;
+    }
+    return !r->failed();
+  }
+
  private:
   absl::flat_hash_map<Token, int32_t> counts_;
 };
@@ -56,6 +80,16 @@ class DistinctSet {
 // window without count_distinct pays one pointer.
 inline std::unique_ptr<DistinctSet[]> MakeSets(size_t n) {
   return n == 0 ? nullptr : std::make_unique<DistinctSet[]>(n);
+}
+
+inline void SaveSets(const DistinctSet* sets, size_t n, StateWriter* w) {
+  for (size_t d = 0; d < n; ++d) sets[d].Save(w);
+}
+inline bool RestoreSets(DistinctSet* sets, size_t n, StateReader* r) {
+  for (size_t d = 0; d < n; ++d) {
+    if (!sets[d].Restore(r)) return false;
+  }
+  return true;
 }
 
 }  // namespace sluice::features

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sluice/features/ops.h"
+#include "sluice/features/state_codec.h"
 
 namespace sluice::features {
 
@@ -111,6 +112,28 @@ class TwoStacks {
     front_pos_ = 0;
   }
 
+  // Checkpoints keep the back partial as it is (its fold order is the order events came in) and
+  // the split; the front's suffix aggregates are recomputed by FillSuffix, the code Flip uses, over
+  // the same elements: they were not changed since the flip (a change to a front element
+  // rebuilds), so the doubles come out the same.
+  void Save(StateWriter* w) const {
+    w->U32(static_cast<uint32_t>(front_count_));
+    w->U32(static_cast<uint32_t>(back_count_));
+    w->F64s(back_.data(), ops_->width());
+  }
+  // Into a freshly Init'ed instance whose window holds `available` elements.
+  template <typename PartialOf>
+  bool Restore(StateReader* r, int64_t available, PartialOf&& partial_of) {
+    const int64_t front = r->U32(), back = r->U32();
+    r->F64s(back_.data(), ops_->width());
+    if (r->failed() || front + back > available) return false;
+    back_count_ = static_cast<int32_t>(back);
+    FillSuffix(static_cast<int32_t>(front), partial_of);
+    front_count_ = static_cast<int32_t>(front);
+    front_pos_ = 0;
+    return true;
+  }
+
   void Clear() {
     ops_->Identity(back_.data());
     back_count_ = front_count_ = front_pos_ = 0;
@@ -120,18 +143,24 @@ class TwoStacks {
  private:
   template <typename PartialOf>
   void Flip(PartialOf&& partial_of) {
-    const int w = ops_->width();
     const int32_t n = back_count_;
+    FillSuffix(n, partial_of);
+    front_count_ = n;
+    front_pos_ = 0;
+    back_count_ = 0;
+    ops_->Identity(back_.data());
+  }
+
+  // suffix_[k] = element k ⊕ suffix_[k + 1], for the first n elements of the window.
+  template <typename PartialOf>
+  void FillSuffix(int32_t n, PartialOf&& partial_of) {
+    const int w = ops_->width();
     suffix_.resize(n * w);
     for (int32_t k = n - 1; k >= 0; --k) {
       double* s = &suffix_[k * w];
       partial_of(k, s);
       if (k + 1 < n) ops_->Combine(s, &suffix_[(k + 1) * w]);
     }
-    front_count_ = n;
-    front_pos_ = 0;
-    back_count_ = 0;
-    ops_->Identity(back_.data());
   }
 
   const Ops* ops_ = nullptr;

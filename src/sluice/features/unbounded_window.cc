@@ -45,6 +45,29 @@ class UnboundedWindow final : public WindowState {
   }
 
   void Prefetch() const override { __builtin_prefetch(total_.data()); }
+
+  void Save(StateWriter* w) const override {
+    const size_t nd = g_.distinct.size();
+    store_.Save(w);
+    w->F64s(total_.data(), g_.ops.width());
+    w->F64s(base_.data(), g_.ops.width());
+    SaveSets(total_sets_.get(), nd, w);
+    w->U8(base_sets_ ? 1 : 0);
+    if (base_sets_) SaveSets(base_sets_.get(), nd, w);
+  }
+  bool Restore(StateReader* r) override {
+    const size_t nd = g_.distinct.size();
+    if (!store_.Restore(r)) return false;
+    r->F64s(total_.data(), g_.ops.width());
+    r->F64s(base_.data(), g_.ops.width());
+    if (!RestoreSets(total_sets_.get(), nd, r)) return false;
+    const uint8_t has_base = r->U8();
+    if (has_base > 1 || (has_base && nd == 0)) r->Fail();
+    if (r->failed()) return false;
+    if (!has_base) return true;
+    base_sets_ = MakeSets(nd);
+    return RestoreSets(base_sets_.get(), nd, r);
+  }
   size_t EventBytes() const override { return store_.MemoryBytes(); }
 
  private:

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sluice/features/compiled.h"
+#include "sluice/features/state_codec.h"
 #include "sluice/features/token.h"
 
 namespace sluice::features {
@@ -46,6 +47,11 @@ class WindowState {
   virtual void Prefetch() const {}
   // Bytes of raw events the window keeps (time windows, rows, lateness), for memory accounting.
   virtual size_t EventBytes() const = 0;
+  // Checkpoints (checkpoint.h): every field a later Apply reads, in a form that restores to the
+  // same later results bit for bit. Restore runs on a freshly constructed state and returns false
+  // when the bytes are malformed (the state is then to be discarded).
+  virtual void Save(StateWriter* w) const = 0;
+  virtual bool Restore(StateReader* r) = 0;
 };
 
 // All group states of a key live in one allocation (see Shard), so a state is constructed in

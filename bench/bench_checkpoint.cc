@@ -1,0 +1,123 @@
+// bench_checkpoint: checkpoint write and restore of keyed state through RocksDB, against the limit
+// of reading the same records back from the same store without restoring them (RocksDB iteration
+// only). State: --keys keys, each with --events-per-key events, spec as bench_state_memory plus
+// a bucketed mean and a count_distinct, fed through Admission and one Shard as backfill does.
+//
+//   bench_checkpoint [--keys N] [--events-per-key E] [--dir DIR]
+//
+// Prints one JSON object; restore_keys_per_s is the figure against the 2M keys/s target.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sluice/engine/checkpoint_store.h"
+#include "sluice/features/admission.h"
+#include "sluice/features/compiled.h"
+#include "sluice/features/keys.h"
+#include "sluice/features/shard.h"
+#include "sluice/spec/pipeline.h"
+
+namespace sluice::bench {
+namespace {
+
+constexpr char kSpec[] = R"(name: checkpoint
+event_time: {field: ts, unit: ms}
+fields: {k: string, m: string, x: double}
+features:
+  - {name: k_cnt_1h, agg: count, key: k, window: 1h}
+  - {name: k_sum_1h, agg: sum, of: x, key: k, window: 1h}
+  - {name: k_avg_30d, agg: mean, of: x, key: k, window: 30d, resolution: 1h}
+  - {name: k_merch_7d, agg: count_distinct, of: m, key: k, window: 7d}
+)";
+
+double Seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Events round-robin over the keys, 1 s apart, so every key ends with E events in its windows.
+void BuildState(const features::CompiledFeatures& cf, int64_t keys, int epk, features::Admission* a,
+                features::Shard* shard) {
+  const spec::Pipeline& p = *cf.pipeline;
+  const int kf = p.schema.Find("k"), mf = p.schema.Find("m"), xf = p.schema.Find("x");
+  std::vector<core::Value> v(p.schema.size());
+  std::vector<double> out(cf.num_features);
+  io::StringArena arena;
+  char key[32], merchant[32];
+  for (int e = 0; e < epk; ++e) {
+    for (int64_t k = 0; k < keys; ++k) {
+      std::snprintf(key, sizeof key, "k%09lld", static_cast<long long>(k));
+      std::snprintf(merchant, sizeof merchant, "m%d", static_cast<int>((k + e) % 7));
+      v[kf] = core::Value::String(key);
+      v[mf] = core::Value::String(merchant);
+      v[xf] = core::Value::Double(static_cast<double>(k % 1000) / 3.0);
+      const int64_t t = (static_cast<int64_t>(e) * keys + k) * 1000;
+      arena.Reset();
+      features::KeyRef ref = features::EncodeKey(cf.key_spaces[0], v.data(), &arena);
+      uint8_t flags = 0;
+      std::string detail;
+      if (a->Admit(t, &ref, &flags, &detail) != core::Reason::kNone) continue;
+      shard->Apply({t, e * keys + k, v.data(), &ref, &flags}, out.data());
+    }
+  }
+}
+
+int Run(int64_t keys, int epk, const std::string& dir) {
+  auto p = spec::ParsePipeline(kSpec, "bench.yaml");
+  auto cf = features::Compile(*p);
+  if (!p.ok() || !cf.ok()) return 2;
+  std::filesystem::remove_all(dir);
+  features::Admission a(**cf);
+  auto shard = std::make_unique<features::Shard>(**cf, 0, 1);
+  BuildState(**cf, keys, epk, &a, shard.get());
+  auto store = engine::CheckpointStore::Open(dir);
+  if (!store.ok()) return 2;
+  auto t0 = std::chrono::steady_clock::now();
+  if (!engine::WriteCheckpoint(store->get(), 1, {}, **cf, a, {shard.get()}).ok()) return 2;
+  const double write_s = Seconds(t0);
+  shard.reset();
+  // The limit: the same records read back, nothing done with them.
+  t0 = std::chrono::steady_clock::now();
+  int64_t records = 0, bytes = 0;
+  auto reader = (*store)->ReadLatest();
+  if (!reader.ok()) return 2;
+  auto s = (*reader)->ForEach([&](std::string_view k, std::string_view v) {
+    ++records;
+    bytes += static_cast<int64_t>(k.size() + v.size());
+    return core::Status::Ok();
+  });
+  const double read_s = Seconds(t0);
+  reader->reset();
+  features::Admission a2(**cf);
+  features::Shard restored(**cf, 0, 1);
+  t0 = std::chrono::steady_clock::now();
+  auto info = engine::RestoreLatest(store->get(), **cf, &a2, {&restored});
+  const double restore_s = Seconds(t0);
+  if (!s.ok() || !info.ok() || restored.keys() != keys) return 1;
+  std::printf(
+      "{\"keys\": %lld, \"events_per_key\": %d, \"records\": %lld, \"bytes\": %lld, "
+      "\"write_s\": %.3f, \"read_s\": %.3f, \"restore_s\": %.3f, \"write_keys_per_s\": %.0f, "
+      "\"read_records_per_s\": %.0f, \"restore_keys_per_s\": %.0f, \"restore_vs_read\": %.3f}\n",
+      static_cast<long long>(keys), epk, static_cast<long long>(records),
+      static_cast<long long>(bytes), write_s, read_s, restore_s, keys / write_s, records / read_s,
+      keys / restore_s, read_s / restore_s);
+  return 0;
+}
+
+}  // namespace
+}  // namespace sluice::bench
+
+int main(int argc, char** argv) {
+  int64_t keys = 1'000'000;
+  int epk = 1;
+  std::string dir = "/tmp/sluice_bench_checkpoint";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--keys")) keys = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--events-per-key")) epk = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+  }
+  return sluice::bench::Run(keys, epk, dir);
+}

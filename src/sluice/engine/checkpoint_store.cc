@@ -1,0 +1,300 @@
+#include "sluice/engine/checkpoint_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <map>
+
+#include "sluice/features/checkpoint.h"
+
+namespace sluice::engine {
+
+using core::Result;
+using core::Status;
+
+namespace {
+
+constexpr char kCurrentKey[] = "current";
+constexpr char kInfoMagic[4] = {'S', 'L', 'C', 'P'};
+constexpr uint32_t kInfoVersion = 1;
+constexpr size_t kBatchBytes = 8 << 20;  // bounds the memory a checkpoint holds outside the state
+constexpr std::string_view kGenPrefix = "gen-";
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = "checkpoint store: " + std::string(what) + ": " + s.ToString();
+  return s.IsCorruption() ? Status::Corruption(std::move(msg)) : Status::IoError(std::move(msg));
+}
+
+std::string GenName(uint64_t id) { return std::string(kGenPrefix) + std::to_string(id); }
+
+bool ParseGenName(const std::string& name, uint64_t* id) {
+  if (name.size() <= kGenPrefix.size() || name.compare(0, kGenPrefix.size(), kGenPrefix) != 0)
+    return false;
+  *id = 0;
+  for (size_t i = kGenPrefix.size(); i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    *id = *id * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  return true;
+}
+
+std::string EncodeInfo(const CheckpointInfo& info) {
+  std::string out;
+  features::StateWriter w(&out);
+  w.Raw(kInfoMagic, 4);
+  w.U32(kInfoVersion);
+  w.U64(info.id);
+  w.Bytes(info.state_header);
+  w.U32(static_cast<uint32_t>(info.positions.size()));
+  for (const SourcePosition& p : info.positions) {
+    w.Bytes(p.source);
+    w.U32(static_cast<uint32_t>(p.partition));
+    w.I64(p.offset);
+    w.I64(p.records);
+  }
+  return out;
+}
+
+Result<CheckpointInfo> DecodeInfo(std::string_view bytes) {
+  features::StateReader r(bytes);
+  char magic[4];
+  r.Raw(magic, 4);
+  if (r.failed() || std::memcmp(magic, kInfoMagic, 4) != 0 || r.U32() != kInfoVersion)
+    return Status::Corruption("checkpoint store: unreadable `current` record");
+  CheckpointInfo info;
+  info.id = r.U64();
+  info.state_header = std::string(r.Bytes());
+  const uint32_t n = r.U32();
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    SourcePosition p;
+    p.source = std::string(r.Bytes());
+    p.partition = static_cast<int32_t>(r.U32());
+    p.offset = r.I64();
+    p.records = r.I64();
+    info.positions.push_back(std::move(p));
+  }
+  if (!r.done()) return Status::Corruption("checkpoint store: malformed `current` record");
+  return info;
+}
+
+// A generation is written once, read at most once and then dropped whole: compacting it would
+// only rewrite bytes, so it is never compacted, and large memtables keep its L0 files few.
+rocksdb::ColumnFamilyOptions GenerationOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  o.disable_auto_compactions = true;
+  o.write_buffer_size = 128 << 20;
+  o.max_write_buffer_number = 3;
+  o.level0_slowdown_writes_trigger = 1 << 20;
+  o.level0_stop_writes_trigger = 1 << 20;
+  o.compression = rocksdb::kLZ4Compression;
+  // Records arrive in hash-map order: a vector memtable appends them and sorts once at flush,
+  // where the default skip list pays a random insert per record.
+  o.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  return o;
+}
+
+}  // namespace
+
+struct CheckpointStore::Handles {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* default_cf = nullptr;
+  std::map<uint64_t, rocksdb::ColumnFamilyHandle*> generations;
+};
+
+struct CheckpointWriter::Batch {
+  rocksdb::WriteBatch wb;
+};
+
+CheckpointStore::CheckpointStore() : h_(std::make_unique<Handles>()) {}
+
+CheckpointStore::~CheckpointStore() {
+  if (!h_->db) return;
+  for (auto& [id, cf] : h_->generations)
+    h_->db->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
+  if (h_->default_cf) h_->db->DestroyColumnFamilyHandle(h_->default_cf).PermitUncheckedError();
+  h_->db->Close().PermitUncheckedError();
+}
+
+Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string& dir) {
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.allow_concurrent_memtable_write = false;  // the vector memtable does not support it
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(opts, dir, &names).ok())
+    names = {rocksdb::kDefaultColumnFamilyName};  // a new store
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) {
+    uint64_t id;
+    descs.emplace_back(
+        n, ParseGenName(n, &id) ? GenerationOptions() : rocksdb::ColumnFamilyOptions(opts));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  std::unique_ptr<CheckpointStore> store(new CheckpointStore());
+  store->dir_ = dir;
+  SLUICE_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(opts, dir, descs, &handles, &db), "open " + dir));
+  store->h_->db.reset(db);
+  for (size_t i = 0; i < names.size(); ++i) {
+    uint64_t id = 0;
+    if (ParseGenName(names[i], &id)) {
+      store->h_->generations[id] = handles[i];
+    } else if (names[i] == rocksdb::kDefaultColumnFamilyName) {
+      store->h_->default_cf = handles[i];
+    } else {
+      db->DestroyColumnFamilyHandle(handles[i]).PermitUncheckedError();  // not ours: left alone
+    }
+  }
+  std::string current;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), store->h_->default_cf, kCurrentKey, &current);
+  if (s.ok()) {
+    auto info = DecodeInfo(current);
+    if (!info.ok()) return info.status();
+    store->current_id_ = info->id;
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read current");
+  }
+  SLUICE_RETURN_IF_ERROR(store->DropAllBut(store->current_id_));
+  return store;
+}
+
+Status CheckpointStore::DropAllBut(uint64_t keep) {
+  for (auto it = h_->generations.begin(); it != h_->generations.end();) {
+    if (it->first == keep) {
+      ++it;
+      continue;
+    }
+    SLUICE_RETURN_IF_ERROR(FromRocks(h_->db->DropColumnFamily(it->second), "drop generation"));
+    h_->db->DestroyColumnFamilyHandle(it->second).PermitUncheckedError();
+    it = h_->generations.erase(it);
+  }
+  return Status::Ok();
+}
+
+std::vector<uint64_t> CheckpointStore::Generations() const {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, cf] : h_->generations) ids.push_back(id);
+  return ids;
+}
+
+Result<std::unique_ptr<CheckpointWriter>> CheckpointStore::Begin(uint64_t id) {
+  if (id <= current_id_) {
+    return Status::InvalidArgument("checkpoint id " + std::to_string(id) +
+                                   " is not newer than the current one (" +
+                                   std::to_string(current_id_) + ")");
+  }
+  SLUICE_RETURN_IF_ERROR(DropAllBut(current_id_));  // an abandoned generation
+  rocksdb::ColumnFamilyHandle* cf = nullptr;
+  SLUICE_RETURN_IF_ERROR(FromRocks(
+      h_->db->CreateColumnFamily(GenerationOptions(), GenName(id), &cf), "create generation"));
+  h_->generations[id] = cf;
+  return std::unique_ptr<CheckpointWriter>(new CheckpointWriter(this, id, cf));
+}
+
+Status CheckpointStore::Commit(uint64_t id, const CheckpointInfo& info,
+                               rocksdb::ColumnFamilyHandle* cf) {
+  // The generation's records were written without the WAL: flushing makes them durable before
+  // `current` names them.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  SLUICE_RETURN_IF_ERROR(FromRocks(h_->db->Flush(fo, cf), "flush generation"));
+  CheckpointInfo named = info;
+  named.id = id;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  SLUICE_RETURN_IF_ERROR(
+      FromRocks(h_->db->Put(wo, h_->default_cf, kCurrentKey, EncodeInfo(named)), "write current"));
+  current_id_ = id;
+  return DropAllBut(id);
+}
+
+Result<std::unique_ptr<CheckpointReader>> CheckpointStore::ReadLatest() {
+  if (current_id_ == 0) return Status::NotFound("no checkpoint in " + dir_);
+  std::string current;
+  SLUICE_RETURN_IF_ERROR(FromRocks(
+      h_->db->Get(rocksdb::ReadOptions(), h_->default_cf, kCurrentKey, &current), "read current"));
+  auto info = DecodeInfo(current);
+  if (!info.ok()) return info.status();
+  auto gen = h_->generations.find(info->id);
+  if (gen == h_->generations.end())
+    return Status::Corruption("checkpoint store: generation " + std::to_string(info->id) +
+                              " named current is missing");
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // read once, front to back
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(h_->db->NewIterator(ro, gen->second));
+  return std::unique_ptr<CheckpointReader>(new CheckpointReader(std::move(*info), std::move(it)));
+}
+
+CheckpointWriter::CheckpointWriter(CheckpointStore* store, uint64_t id,
+                                   rocksdb::ColumnFamilyHandle* cf)
+    : store_(store), id_(id), cf_(cf), batch_(std::make_unique<Batch>()) {}
+
+CheckpointWriter::~CheckpointWriter() = default;
+
+Status CheckpointWriter::Put(std::string_view key, std::string_view value) {
+  if (committed_) return Status::Internal("checkpoint record after commit");
+  SLUICE_RETURN_IF_ERROR(FromRocks(batch_->wb.Put(cf_, key, value), "batch"));
+  ++records_;
+  return batch_->wb.GetDataSize() >= kBatchBytes ? WriteBatch() : Status::Ok();
+}
+
+Status CheckpointWriter::WriteBatch() {
+  if (batch_->wb.Count() == 0) return Status::Ok();
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;  // Commit flushes the generation instead: the data is written once
+  SLUICE_RETURN_IF_ERROR(FromRocks(store_->h_->db->Write(wo, &batch_->wb), "write records"));
+  batch_->wb.Clear();
+  return Status::Ok();
+}
+
+Status CheckpointWriter::Commit(CheckpointInfo info) {
+  if (committed_) return Status::Internal("checkpoint committed twice");
+  SLUICE_RETURN_IF_ERROR(WriteBatch());
+  SLUICE_RETURN_IF_ERROR(store_->Commit(id_, info, cf_));
+  committed_ = true;
+  return Status::Ok();
+}
+
+CheckpointReader::CheckpointReader(CheckpointInfo info, std::unique_ptr<rocksdb::Iterator> it)
+    : info_(std::move(info)), it_(std::move(it)) {}
+
+CheckpointReader::~CheckpointReader() = default;
+
+Status CheckpointReader::ForEach(
+    const std::function<Status(std::string_view key, std::string_view value)>& fn) {
+  for (it_->SeekToFirst(); it_->Valid(); it_->Next()) {
+    const rocksdb::Slice k = it_->key(), v = it_->value();
+    SLUICE_RETURN_IF_ERROR(
+        fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size())));
+  }
+  return FromRocks(it_->status(), "read records");
+}
+
+Status WriteCheckpoint(CheckpointStore* store, uint64_t id, std::vector<SourcePosition> positions,
+                       const features::CompiledFeatures& cf, const features::Admission& admission,
+                       const std::vector<const features::Shard*>& shards) {
+  auto writer = store->Begin(id);
+  if (!writer.ok()) return writer.status();
+  SLUICE_RETURN_IF_ERROR(features::SaveState(admission, shards, writer->get()));
+  CheckpointInfo info{id, std::move(positions), features::SaveHeader(cf, admission)};
+  return (*writer)->Commit(std::move(info));
+}
+
+Result<CheckpointInfo> RestoreLatest(CheckpointStore* store, const features::CompiledFeatures& cf,
+                                     features::Admission* admission,
+                                     const std::vector<features::Shard*>& shards) {
+  auto reader = store->ReadLatest();
+  if (!reader.ok()) return reader.status();
+  features::StateRestorer restorer(cf, admission, shards);
+  SLUICE_RETURN_IF_ERROR(restorer.Header((*reader)->info().state_header));
+  SLUICE_RETURN_IF_ERROR((*reader)->ForEach(
+      [&](std::string_view k, std::string_view v) { return restorer.Record(k, v); }));
+  return (*reader)->info();
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,138 @@
+#pragma once
+// Durable checkpoints in RocksDB (docs/checkpoints.md): per checkpoint, the source positions, the
+// features' state header and every state record (features/checkpoint.h).
+//
+// Each checkpoint is a *generation*: its own column family, filled in bounded write batches,
+// flushed, and then made current by one synced write of the `current` key (id, positions, header)
+// to the default column family. A crash at any point leaves the previous complete checkpoint
+// current; a half-written generation is dropped on the next Open. Generations rather than one
+// WriteBatch because a state of millions of keys would otherwise be held in memory twice (state
+// + batch), and because dropping a column family frees an old generation at once, where deleting
+// its keys would leave tombstones to compact.
+//
+// Ownership: CheckpointStore owns the rocksdb::DB and its column family handles; writers and
+// readers borrow it and must not outlive it. Not thread-safe: one thread checkpoints, and no
+// reader may be open while a writer commits (the commit drops the generation a reader reads).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/core/status.h"
+#include "sluice/features/admission.h"
+#include "sluice/features/shard.h"
+#include "sluice/features/state_codec.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Iterator;
+}  // namespace rocksdb
+
+namespace sluice::engine {
+
+// Where a source stood at the checkpoint: the first record not yet applied.
+struct SourcePosition {
+  std::string source;      // Kafka topic, or file path
+  int32_t partition = -1;  // Kafka partition; -1 for a file
+  int64_t offset = 0;      // Kafka: next offset; file: byte offset of the next record
+  int64_t records = 0;     // records read before it (a file's next log sequence number)
+  bool operator==(const SourcePosition&) const = default;
+};
+
+struct CheckpointInfo {
+  uint64_t id = 0;  // increasing; the generation's name
+  std::vector<SourcePosition> positions;
+  std::string state_header;  // features::SaveHeader
+};
+
+class CheckpointStore;
+
+// Receives one generation's records; Commit makes it the current checkpoint. Destroyed without
+// Commit, the generation is abandoned (and dropped on the next Open).
+class CheckpointWriter : public features::StateSink {
+ public:
+  ~CheckpointWriter() override;
+  core::Status Put(std::string_view key, std::string_view value) override;
+  // Writes the rest, flushes the generation to disk, then switches `current` to it (synced) and
+  // drops older generations. `info.id` is the id given to Begin.
+  core::Status Commit(CheckpointInfo info);
+  int64_t records() const { return records_; }
+
+ private:
+  friend class CheckpointStore;
+  struct Batch;
+  CheckpointWriter(CheckpointStore* store, uint64_t id, rocksdb::ColumnFamilyHandle* cf);
+  core::Status WriteBatch();
+
+  CheckpointStore* store_;
+  uint64_t id_;
+  rocksdb::ColumnFamilyHandle* cf_;  // owned by the store
+  std::unique_ptr<Batch> batch_;
+  int64_t records_ = 0;
+  bool committed_ = false;
+};
+
+// The current checkpoint: its info, and its state records in key order.
+class CheckpointReader {
+ public:
+  ~CheckpointReader();
+  const CheckpointInfo& info() const { return info_; }
+  // Calls fn for every record; stops at fn's first error.
+  core::Status ForEach(
+      const std::function<core::Status(std::string_view key, std::string_view value)>& fn);
+
+ private:
+  friend class CheckpointStore;
+  CheckpointReader(CheckpointInfo info, std::unique_ptr<rocksdb::Iterator> it);
+  CheckpointInfo info_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+class CheckpointStore {
+ public:
+  // Opens or creates the store in `dir`, dropping generations that are not current.
+  static core::Result<std::unique_ptr<CheckpointStore>> Open(const std::string& dir);
+  ~CheckpointStore();
+  CheckpointStore(const CheckpointStore&) = delete;
+  CheckpointStore& operator=(const CheckpointStore&) = delete;
+
+  // A new generation; `id` must be greater than the current checkpoint's.
+  core::Result<std::unique_ptr<CheckpointWriter>> Begin(uint64_t id);
+  // NotFound when no checkpoint was ever committed.
+  core::Result<std::unique_ptr<CheckpointReader>> ReadLatest();
+  // The current checkpoint's id, 0 when none.
+  uint64_t current_id() const { return current_id_; }
+  // Generations present on disk, the current one included (tests look at cleanup with it).
+  std::vector<uint64_t> Generations() const;
+
+ private:
+  friend class CheckpointWriter;
+  struct Handles;
+  CheckpointStore();
+  core::Status Commit(uint64_t id, const CheckpointInfo& info, rocksdb::ColumnFamilyHandle* cf);
+  core::Status DropAllBut(uint64_t keep);
+
+  std::string dir_;
+  std::unique_ptr<Handles> h_;
+  uint64_t current_id_ = 0;
+};
+
+// The whole state of an engine as checkpoint `id`, with its source positions.
+core::Status WriteCheckpoint(CheckpointStore* store, uint64_t id,
+                             std::vector<SourcePosition> positions,
+                             const features::CompiledFeatures& cf,
+                             const features::Admission& admission,
+                             const std::vector<const features::Shard*>& shards);
+
+// Restores the current checkpoint into a fresh admission and shards (any count) and returns its
+// info (positions to resume from). NotFound when there is none; InvalidArgument when it was taken
+// with another feature spec.
+core::Result<CheckpointInfo> RestoreLatest(CheckpointStore* store,
+                                           const features::CompiledFeatures& cf,
+                                           features::Admission* admission,
+                                           const std::vector<features::Shard*>& shards);
+
+}  // namespace sluice::engine

@@ -1,0 +1,122 @@
+#include "sluice/features/checkpoint.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+namespace sluice::features {
+
+namespace {
+
+constexpr char kMagic[4] = {'S', 'L', 'S', 'T'};
+
+void DescribeGroup(const GroupDef& g, StateWriter* w) {
+  w->U8(static_cast<uint8_t>(g.kind));
+  w->I64(g.window_us);
+  w->I64(g.resolution_us);
+  w->I64(g.rows);
+  w->U32(static_cast<uint32_t>(g.num_slots));
+  auto columns = [&](const std::vector<ColumnDef>& cs) {
+    w->U32(static_cast<uint32_t>(cs.size()));
+    for (const ColumnDef& c : cs) {
+      w->U8(static_cast<uint8_t>(c.kind));
+      w->U32(static_cast<uint32_t>(c.field));
+      w->U32(static_cast<uint32_t>(c.slot));
+    }
+  };
+  columns(g.columns);
+  columns(g.distinct);
+  w->U32(static_cast<uint32_t>(g.ops.ops().size()));
+  for (const Op& op : g.ops.ops()) {
+    w->U8(static_cast<uint8_t>(op.kind));
+    w->U32(static_cast<uint32_t>(op.slot));
+    w->U32(static_cast<uint32_t>(op.offset));
+    w->F64(op.half_life_us);
+  }
+}
+
+}  // namespace
+
+uint64_t LayoutFingerprint(const CompiledFeatures& cf) {
+  std::string desc;
+  StateWriter w(&desc);
+  w.I64(cf.lateness_us);
+  w.I64(cf.ttl_us);
+  w.U32(static_cast<uint32_t>(cf.key_spaces.size()));
+  for (const KeySpaceDef& ks : cf.key_spaces) {
+    w.Bytes(ks.name);
+    w.U32(static_cast<uint32_t>(ks.fields.size()));
+    for (int f : ks.fields) w.U32(static_cast<uint32_t>(f));
+    w.U32(static_cast<uint32_t>(ks.groups.size()));
+    for (const GroupDef& g : ks.groups) DescribeGroup(g, &w);
+  }
+  return XXH3_64bits(desc.data(), desc.size());
+}
+
+std::string SaveHeader(const CompiledFeatures& cf, const Admission& admission) {
+  std::string out;
+  StateWriter w(&out);
+  w.Raw(kMagic, 4);
+  w.U32(kStateFormatVersion);
+  w.U64(LayoutFingerprint(cf));
+  w.U32(static_cast<uint32_t>(cf.key_spaces.size()));
+  admission.SaveHeader(&w);
+  return out;
+}
+
+core::Status SaveState(const Admission& admission, const std::vector<const Shard*>& shards,
+                       StateSink* sink) {
+  SLUICE_RETURN_IF_ERROR(admission.SaveKeys(sink));
+  for (const Shard* s : shards) SLUICE_RETURN_IF_ERROR(s->SaveKeys(sink));
+  return core::Status::Ok();
+}
+
+StateRestorer::StateRestorer(const CompiledFeatures& cf, Admission* admission,
+                             std::vector<Shard*> shards)
+    : cf_(cf), admission_(admission), shards_(std::move(shards)) {}
+
+core::Status StateRestorer::Header(std::string_view header) {
+  StateReader r(header);
+  char magic[4];
+  r.Raw(magic, 4);
+  if (r.failed() || std::memcmp(magic, kMagic, 4) != 0)
+    return core::Status::Corruption("not a Sluice state checkpoint (bad header magic)");
+  const uint32_t version = r.U32();
+  if (version != kStateFormatVersion) {
+    return core::Status::InvalidArgument("checkpoint state format version " +
+                                         std::to_string(version) + ", this build reads " +
+                                         std::to_string(kStateFormatVersion) + ": restore refused");
+  }
+  const uint64_t fp = r.U64(), mine = LayoutFingerprint(cf_);
+  const uint32_t spaces = r.U32();
+  if (fp != mine || spaces != cf_.key_spaces.size()) {
+    return core::Status::InvalidArgument(
+        "the checkpoint was taken with a different feature spec (layout fingerprint " +
+        std::to_string(fp) + ", this spec's is " + std::to_string(mine) +
+        "): restore refused; run with the spec it was taken with, or start without it");
+  }
+  if (!admission_->RestoreHeader(&r) || !r.done())
+    return core::Status::Corruption("malformed checkpoint header");
+  header_ = true;
+  return core::Status::Ok();
+}
+
+core::Status StateRestorer::Record(std::string_view key, std::string_view value) {
+  if (!header_) return core::Status::Internal("checkpoint records restored before the header");
+  if (key.size() < 2) return core::Status::Corruption("checkpoint record with a short key");
+  const int ks = static_cast<uint8_t>(key[1]);
+  const std::string_view rest = key.substr(2);
+  switch (static_cast<RecordKind>(key[0])) {
+    case RecordKind::kAdmission:
+      return admission_->RestoreKeys(ks, value);
+    case RecordKind::kKey: {
+      const uint64_t hash = XXH3_64bits(rest.data(), rest.size());
+      Shard* owner = shards_[OwnerShard(hash, static_cast<int>(shards_.size()))];
+      ++keys_;
+      return owner->RestoreKey(ks, rest, value);
+    }
+  }
+  return core::Status::Corruption("checkpoint record of unknown kind");
+}
+
+}  // namespace sluice::features

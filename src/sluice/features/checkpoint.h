@@ -1,0 +1,57 @@
+#pragma once
+// Checkpoints of keyed feature state (docs/checkpoints.md): Admission and every Shard written as
+// records (key bytes → value bytes) to a StateSink, and read back into a fresh Admission and
+// shards of any count, after which every result is bit-identical to an uninterrupted run.
+//   header : magic "SLST", format version, layout fingerprint, key space count, admission scalars
+//   records: RecordKind::kKey       [k][ks][entity key]  → one key's KeyState (shard.cc)
+//            RecordKind::kAdmission [a][ks][chunk, BE32]  → up to 4096 (key, newest time) pairs
+// A header from another format version or another feature layout (LayoutFingerprint) is refused.
+// The store that holds header and records, and their atomicity, is engine::CheckpointStore.
+// Not thread-safe; SaveState reads the shards, so they must be idle while it runs.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/core/status.h"
+#include "sluice/features/admission.h"
+#include "sluice/features/compiled.h"
+#include "sluice/features/shard.h"
+#include "sluice/features/state_codec.h"
+
+namespace sluice::features {
+
+inline constexpr uint32_t kStateFormatVersion = 1;
+
+// A hash of everything the saved bytes depend on: key spaces, window groups (kind, sizes, value
+// columns, partial layout, count_distinct columns), allowed_lateness and state_ttl. Features that
+// only read state (expressions, exclude_current) do not change it.
+uint64_t LayoutFingerprint(const CompiledFeatures& cf);
+
+// The header: written once per checkpoint, next to the records.
+std::string SaveHeader(const CompiledFeatures& cf, const Admission& admission);
+
+// Every record of admission and the shards (any number of them) into `sink`.
+core::Status SaveState(const Admission& admission, const std::vector<const Shard*>& shards,
+                       StateSink* sink);
+
+// Reads a checkpoint into a fresh engine: Header first, then every record in any order.
+class StateRestorer {
+ public:
+  // `shards` are the new engine's shards, shards[i]->id() == i; they and `admission` must have
+  // seen no event, and outlive the restorer.
+  StateRestorer(const CompiledFeatures& cf, Admission* admission, std::vector<Shard*> shards);
+
+  core::Status Header(std::string_view header);
+  core::Status Record(std::string_view key, std::string_view value);
+  int64_t keys() const { return keys_; }
+
+ private:
+  const CompiledFeatures& cf_;
+  Admission* admission_;
+  std::vector<Shard*> shards_;
+  bool header_ = false;
+  int64_t keys_ = 0;
+};
+
+}  // namespace sluice::features

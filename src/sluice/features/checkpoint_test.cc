@@ -1,0 +1,284 @@
+// Checkpoint round trips per window kind: run events 0..k, save, restore into a fresh engine
+// with another shard count, run k..n; every feature must equal (bit for bit) an uninterrupted run.
+#include "sluice/features/checkpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+
+#include "sluice/io/arena.h"
+#include "sluice/spec/pipeline.h"
+
+namespace sluice::features {
+namespace {
+
+constexpr int64_t kSec = 1'000'000;
+
+std::string Spec(const std::string& window, const std::string& extra = "") {
+  std::string w = window.empty() ? "" : ", " + window;
+  std::string s = R"Y(name: t
+event_time: {field: ts, unit: us}
+allowed_lateness: 1m
+state_ttl: 1h
+fields:
+  user: string
+  merchant: string
+  amount: double
+features:
+)Y";
+  const char* aggs[] = {"count", "sum", "mean", "var", "stddev", "min", "max", "first", "last"};
+  for (const char* a : aggs) {
+    const std::string of = std::strcmp(a, "count") == 0 ? "" : ", of: amount";
+    s += std::string("  - {name: f_") + a + ", agg: " + a + of + ", key: user" + w + "}\n";
+  }
+  s += "  - {name: f_ewma, agg: ewma, of: amount, half_life: 5m, key: user" + w + "}\n";
+  s += "  - {name: f_dist, agg: count_distinct, of: merchant, key: user" + w + "}\n";
+  s += "  - {name: f_dist_x, agg: count_distinct, of: merchant, key: user, exclude_current: true" +
+       w + "}\n";
+  s += "  - {name: f_sum_x, agg: sum, of: amount, key: user, exclude_current: true" + w + "}\n";
+  s += "  - {name: f_pair, agg: sum, of: amount, key: [user, merchant]" + w + "}\n";
+  return s + extra;
+}
+
+struct Event {
+  int64_t time;
+  std::vector<core::Value> fields;  // schema order
+};
+
+// Mostly in order, with late events (some beyond allowed_lateness), equal times, null values,
+// and gaps longer than state_ttl (TTL resets) and 2 × state_ttl (evictable keys).
+std::vector<Event> MakeEvents(const spec::Pipeline& p, int n, uint32_t seed,
+                              std::vector<std::string>* strings) {
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int k) { return static_cast<int>(rng() % k); };
+  strings->clear();
+  for (int i = 0; i < 6; ++i) strings->push_back("user" + std::to_string(i));
+  for (int i = 0; i < 5; ++i) strings->push_back("merchant-" + std::to_string(i));
+  const int user = p.schema.Find("user"), merchant = p.schema.Find("merchant");
+  const int amount = p.schema.Find("amount"), ts = p.schema.Find("ts");
+  std::vector<Event> out;
+  int64_t now = 1'700'000'000 * kSec;
+  for (int i = 0; i < n; ++i) {
+    const int r = pick(100);
+    int64_t t = now;
+    if (r < 15)
+      t = now - pick(80) * kSec;  // late, some beyond the 1m lateness
+    else if (r < 17)
+      now += 70 * 60 * kSec;  // TTL reset
+    else if (r < 18)
+      now += 150 * 60 * kSec;  // evictable
+    else if (r < 70)
+      now += pick(40) * kSec;  // in order (equal times included)
+    if (r >= 15) t = now;
+    Event e{t, std::vector<core::Value>(p.schema.size())};
+    e.fields[user] = core::Value::String((*strings)[pick(6)]);
+    if (pick(10) > 0) e.fields[merchant] = core::Value::String((*strings)[6 + pick(5)]);
+    if (pick(10) > 0)
+      e.fields[amount] = core::Value::Double((pick(2) ? 1e9 : 1.0) * (rng() % 100000) / 7.0);
+    e.fields[ts] = core::Value::Int(t);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Admission and shards as the engine drives them, one event at a time.
+class Engine {
+ public:
+  Engine(const CompiledFeatures& cf, int shards) : cf_(cf), admission_(cf) {
+    for (int i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>(cf, i, shards));
+    out_.resize(shards);
+  }
+  // The event's features, or an empty row when it is dead-lettered.
+  std::vector<double> Apply(const Event& e, int64_t seq) {
+    const size_t nk = cf_.key_spaces.size();
+    std::vector<KeyRef> keys(nk);
+    std::vector<uint8_t> flags(nk);
+    arena_.Reset();
+    for (size_t k = 0; k < nk; ++k)
+      keys[k] = EncodeKey(cf_.key_spaces[k], e.fields.data(), &arena_);
+    std::string detail;
+    if (admission_.Admit(e.time, keys.data(), flags.data(), &detail) != core::Reason::kNone)
+      return {};
+    Shard::Row row{e.time, seq, e.fields.data(), keys.data(), flags.data()};
+    std::vector<double> feats(cf_.num_features);
+    for (size_t s = 0; s < shards_.size(); ++s) {
+      out_[s].assign(cf_.num_features, -1);
+      shards_[s]->Apply(row, out_[s].data());
+    }
+    for (int f = 0; f < cf_.num_features; ++f) {
+      const KeyRef& key = keys[cf_.feature_key_space[f]];
+      const int owner = key.null ? 0 : OwnerShard(key.hash, static_cast<int>(shards_.size()));
+      feats[f] = out_[owner][f];
+    }
+    if (seq % 50 == 0) {
+      for (auto& s : shards_) s->Sweep(admission_.stream_time());
+    }
+    return feats;
+  }
+  int64_t keys() const {
+    int64_t n = 0;
+    for (const auto& s : shards_) n += s->keys();
+    return n;
+  }
+
+  const CompiledFeatures& cf_;
+  Admission admission_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::vector<double>> out_;
+  io::StringArena arena_;
+};
+
+class MemorySink : public StateSink {
+ public:
+  core::Status Put(std::string_view key, std::string_view value) override {
+    if (!records.emplace(std::string(key), std::string(value)).second)
+      return core::Status::Internal("duplicate record key");
+    return core::Status::Ok();
+  }
+  std::map<std::string, std::string> records;
+};
+
+struct Saved {
+  std::string header;
+  MemorySink sink;
+};
+
+Saved Save(const Engine& e) {
+  Saved s;
+  s.header = SaveHeader(e.cf_, e.admission_);
+  std::vector<const Shard*> shards;
+  for (const auto& sh : e.shards_) shards.push_back(sh.get());
+  EXPECT_TRUE(SaveState(e.admission_, shards, &s.sink).ok());
+  return s;
+}
+
+core::Status Restore(const Saved& s, Engine* e) {
+  std::vector<Shard*> shards;
+  for (auto& sh : e->shards_) shards.push_back(sh.get());
+  StateRestorer r(e->cf_, &e->admission_, shards);
+  SLUICE_RETURN_IF_ERROR(r.Header(s.header));
+  for (const auto& [k, v] : s.sink.records) SLUICE_RETURN_IF_ERROR(r.Record(k, v));
+  return core::Status::Ok();
+}
+
+bool SameBits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+struct Compiled {
+  spec::Pipeline p;
+  std::unique_ptr<CompiledFeatures> cf;
+};
+std::unique_ptr<Compiled> CompileSpec(const std::string& text) {
+  auto c = std::make_unique<Compiled>();
+  auto p = spec::ParsePipeline(text, "t.yaml");
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  if (!p.ok()) return nullptr;
+  c->p = std::move(*p);
+  auto cf = Compile(c->p);
+  EXPECT_TRUE(cf.ok()) << cf.status().message();
+  if (!cf.ok()) return nullptr;
+  c->cf = std::move(*cf);
+  return c;
+}
+
+class RoundTrip : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(RoundTrip, LaterFeaturesAreBitIdentical) {
+  auto c = CompileSpec(Spec(GetParam()));
+  ASSERT_TRUE(c);
+  std::vector<std::string> strings;
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    const auto events = MakeEvents(c->p, 600, seed, &strings);
+    Engine ref(*c->cf, 1);
+    std::vector<std::vector<double>> want;
+    for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+    for (size_t k : {size_t{0}, size_t{1}, size_t{37}, size_t{150}, size_t{301}, size_t{599}}) {
+      Engine a(*c->cf, 2);
+      for (size_t i = 0; i < k; ++i) a.Apply(events[i], i);
+      const Saved s = Save(a);
+      Engine b(*c->cf, 3);
+      ASSERT_TRUE(Restore(s, &b).ok());
+      EXPECT_EQ(b.keys(), a.keys());
+      EXPECT_EQ(b.admission_.keys(), a.admission_.keys());
+      EXPECT_EQ(b.admission_.stream_time(), a.admission_.stream_time());
+      for (size_t i = k; i < events.size(); ++i) {
+        ASSERT_TRUE(SameBits(b.Apply(events[i], i), want[i]))
+            << "seed " << seed << ", split " << k << ", event " << i;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Checkpoint, RoundTrip,
+                         ::testing::Values("window: 5m", "window: 30m, resolution: 5m", "rows: 4",
+                                           "rows: 1", ""));
+
+TEST(Checkpoint, ZeroLatenessUnboundedKeepsNoEvents) {
+  std::string text = Spec("");
+  text.replace(text.find("allowed_lateness: 1m"), 20, "allowed_lateness: 0s");
+  auto c = CompileSpec(text);
+  ASSERT_TRUE(c);
+  std::vector<std::string> strings;
+  const auto events = MakeEvents(c->p, 300, 9, &strings);
+  Engine ref(*c->cf, 1), a(*c->cf, 1);
+  std::vector<std::vector<double>> want;
+  for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+  for (size_t i = 0; i < 120; ++i) a.Apply(events[i], i);
+  Engine b(*c->cf, 4);
+  ASSERT_TRUE(Restore(Save(a), &b).ok());
+  for (size_t i = 120; i < events.size(); ++i)
+    ASSERT_TRUE(SameBits(b.Apply(events[i], i), want[i]));
+}
+
+TEST(Checkpoint, RefusesAnotherSpec) {
+  auto c = CompileSpec(Spec("window: 5m"));
+  auto other = CompileSpec(Spec("window: 6m"));
+  ASSERT_TRUE(c && other);
+  EXPECT_NE(LayoutFingerprint(*c->cf), LayoutFingerprint(*other->cf));
+  Engine a(*c->cf, 1), b(*other->cf, 1);
+  const core::Status s = Restore(Save(a), &b);
+  EXPECT_EQ(s.code(), core::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("different feature spec"), std::string::npos) << s.message();
+  // An expression feature reads state but does not change it: same fingerprint.
+  auto expr = CompileSpec(Spec("window: 5m", "  - {name: e, expr: \"f_sum * 2\"}\n"));
+  ASSERT_TRUE(expr);
+  EXPECT_EQ(LayoutFingerprint(*c->cf), LayoutFingerprint(*expr->cf));
+}
+
+TEST(Checkpoint, MalformedRecordsAreErrorsNotCrashes) {
+  auto c = CompileSpec(Spec("window: 30m, resolution: 5m"));
+  ASSERT_TRUE(c);
+  std::vector<std::string> strings;
+  const auto events = MakeEvents(c->p, 200, 3, &strings);
+  Engine a(*c->cf, 1);
+  for (size_t i = 0; i < events.size(); ++i) a.Apply(events[i], i);
+  Saved s = Save(a);
+  ASSERT_FALSE(s.sink.records.empty());
+  int refused = 0, cases = 0;
+  for (const auto& [k, v] : s.sink.records) {
+    for (size_t cut : {size_t{0}, v.size() / 2, v.size() - 1}) {
+      Saved broken = s;
+      broken.sink.records[k] = v.substr(0, cut);
+      if (cut == v.size()) continue;
+      Engine b(*c->cf, 2);
+      ++cases;
+      if (!Restore(broken, &b).ok()) ++refused;
+    }
+    Saved longer = s;
+    longer.sink.records[k] = v + "x";
+    Engine b(*c->cf, 2);
+    ++cases;
+    if (!Restore(longer, &b).ok()) ++refused;
+  }
+  EXPECT_EQ(refused, cases);
+  Saved bad_header = s;
+  bad_header.header[0] = 'X';
+  Engine b(*c->cf, 1);
+  EXPECT_EQ(Restore(bad_header, &b).code(), core::Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace sluice::features

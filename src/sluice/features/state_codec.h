@@ -1,0 +1,119 @@
+#pragma once
+// The byte codec of checkpointed state: little-endian fixed-width integers and doubles (bit
+// patterns, so a restored double is the very same double), length-prefixed byte strings.
+// StateReader never reads past its input: a short or malformed record sets failed() and yields
+// zeros, so restore code checks once at the end instead of after every field.
+// Not thread-safe: one writer or reader per record.
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "sluice/core/status.h"
+
+namespace sluice::features {
+
+// Fixed-width fields are copied as they sit in memory; that is little-endian only on such hosts.
+static_assert(std::endian::native == std::endian::little, "checkpoint codec assumes little-endian");
+
+class StateWriter {
+ public:
+  explicit StateWriter(std::string* out) : out_(out) {}
+  void U8(uint8_t v) { out_->push_back(static_cast<char>(v)); }
+  void U32(uint32_t v) { Raw(&v, 4); }
+  void U64(uint64_t v) { Raw(&v, 8); }
+  void I64(int64_t v) { Raw(&v, 8); }
+  void F64(double v) { Raw(&v, 8); }
+  void F64s(const double* v, size_t n) { Raw(v, n * 8); }
+  void Bytes(std::string_view s) {
+    U32(static_cast<uint32_t>(s.size()));
+    Raw(s.data(), s.size());
+  }
+  void Raw(const void* p, size_t n) { out_->append(static_cast<const char*>(p), n); }
+
+ private:
+  std::string* out_;
+};
+
+class StateReader {
+ public:
+  explicit StateReader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  uint8_t U8() {
+    uint8_t v = 0;
+    Raw(&v, 1);
+    return v;
+  }
+  uint32_t U32() {
+    uint32_t v = 0;
+    Raw(&v, 4);
+    return v;
+  }
+  uint64_t U64() {
+    uint64_t v = 0;
+    Raw(&v, 8);
+    return v;
+  }
+  int64_t I64() { return static_cast<int64_t>(U64()); }
+  double F64() {
+    double v = 0;
+    Raw(&v, 8);
+    return v;
+  }
+  void F64s(double* v, size_t n) { Raw(v, n * 8); }
+  std::string_view Bytes() {
+    const uint32_t n = U32();
+    if (!Need(n)) return {};
+    std::string_view s(p_, n);
+    p_ += n;
+    return s;
+  }
+  // A count of items of at least `min_bytes` each: refused (0, failed) when the input cannot
+  // hold that many, so a corrupt count never drives a huge allocation.
+  uint64_t Count(size_t min_bytes) {
+    const uint64_t n = U64();
+    if (min_bytes > 0 && n > remaining() / min_bytes) failed_ = true;
+    return failed_ ? 0 : n;
+  }
+  void Raw(void* dst, size_t n) {
+    if (!Need(n)) {
+      std::memset(dst, 0, n);
+      return;
+    }
+    std::memcpy(dst, p_, n);
+    p_ += n;
+  }
+  void Fail() { failed_ = true; }
+  bool failed() const { return failed_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  bool done() const { return !failed_ && p_ == end_; }
+
+ private:
+  bool Need(size_t n) {
+    if (failed_ || remaining() < n) failed_ = true;
+    return !failed_;
+  }
+  const char* p_;
+  const char* end_;
+  bool failed_ = false;
+};
+
+// Where checkpoint records go: a RocksDB write batch (engine::CheckpointStore), or memory in tests.
+// Keys are unique within one checkpoint; a sink may rely on that.
+class StateSink {
+ public:
+  virtual ~StateSink() = default;
+  virtual core::Status Put(std::string_view key, std::string_view value) = 0;
+};
+
+// Record keys: a kind byte, the key space's index, then the kind's own bytes (the entity key for
+// kKey). Grouping by kind and key space keeps a store's records of one kind adjacent.
+enum class RecordKind : uint8_t { kAdmission = 'a', kKey = 'k' };
+inline void AppendRecordKey(RecordKind kind, int key_space, std::string_view rest,
+                            std::string* out) {
+  out->push_back(static_cast<char>(kind));
+  out->push_back(static_cast<char>(key_space));
+  out->append(rest);
+}
+
+}  // namespace sluice::features
