@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "sluice/core/time.h"
 #include "sluice/engine/runtime.h"
 #include "sluice/monitor/metrics.h"
 #include "sluice/spec/pipeline.h"
@@ -16,7 +17,8 @@ namespace {
 
 const char* kHelp =
     "usage: sluice run SPEC [--input F] [--output F] [--dead-letter F] [--threads N] [--follow]\n"
-    "                  [--batch-bytes B] [--status-seconds S] [--metrics-file F]\n\n"
+    "                  [--batch-bytes B] [--status-seconds S] [--metrics-file F]\n"
+    "                  [--state DIR] [--checkpoint-interval DURATION]\n\n"
     "The streaming engine: reads the source (the spec's source.file, or --input; - is stdin),\n"
     "computes every feature exactly as backfill does, scores the spec's model, and writes one\n"
     "JSON line per applied event to the output (output.file, or --output; default stdout):\n"
@@ -28,7 +30,11 @@ const char* kHelp =
     "line (logfmt) goes to stderr every --status-seconds (default 10; 0 = never). SIGINT or\n"
     "SIGTERM stops after the current batch, flushing everything (exit 0). --metrics-file F\n"
     "keeps SPEC.md §6's metrics there in Prometheus' text format, rewritten atomically with each\n"
-    "status line and at exit (for node_exporter's textfile collector, or promtool).\n";
+    "status line and at exit (for node_exporter's textfile collector, or promtool).\n"
+    "--state DIR keeps checkpoints of all keyed state with the source's position in RocksDB\n"
+    "(every --checkpoint-interval, default 1s, and at stop): a restarted engine restores the\n"
+    "latest and resumes the source from there, so its state is exactly as if it never stopped;\n"
+    "outputs after that checkpoint are written again (at-least-once).\n";
 
 std::atomic<bool> g_stop{false};
 
@@ -51,7 +57,7 @@ int RunRun(int argc, char** argv) {
   std::string err;
   if (!args.Parse(argc, argv, 2,
                   {"input", "output", "dead-letter", "threads", "batch-bytes", "status-seconds",
-                   "metrics-file"},
+                   "metrics-file", "state", "checkpoint-interval"},
                   {"follow"}, &err))
     return Fail("run", err, 2);
   if (args.positional().size() != 1) return Fail("run", "needs exactly one SPEC (see --help)", 2);
@@ -72,6 +78,10 @@ int RunRun(int argc, char** argv) {
   monitor::Registry metrics;
   o.metrics = &metrics;
   o.metrics_file = args.Get("metrics-file");
+  o.state_dir = args.Get("state");
+  auto interval = core::ParseDuration(args.Get("checkpoint-interval", "1s"));
+  if (!interval.ok()) return Fail("run", "--checkpoint-interval: " + interval.status().message(), 2);
+  o.checkpoint_seconds = interval->seconds();
   InstallHandlers();
   auto stats = engine::RunPipeline(*p, o);
   if (!stats.ok()) {

@@ -55,6 +55,7 @@ std::string EncodeInfo(const CheckpointInfo& info) {
     w.U32(static_cast<uint32_t>(p.partition));
     w.I64(p.offset);
     w.I64(p.records);
+    w.I64(p.line);
   }
   return out;
 }
@@ -75,6 +76,7 @@ Result<CheckpointInfo> DecodeInfo(std::string_view bytes) {
     p.partition = static_cast<int32_t>(r.U32());
     p.offset = r.I64();
     p.records = r.I64();
+    p.line = r.I64();
     info.positions.push_back(std::move(p));
   }
   if (!r.done()) return Status::Corruption("checkpoint store: malformed `current` record");

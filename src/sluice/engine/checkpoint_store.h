@@ -39,6 +39,7 @@ struct SourcePosition {
   int32_t partition = -1;  // Kafka partition; -1 for a file
   int64_t offset = 0;      // Kafka: next offset; file: byte offset of the next record
   int64_t records = 0;     // records read before it (a file's next log sequence number)
+  int64_t line = 0;        // file: the line the next record starts on (for dead letters)
   bool operator==(const SourcePosition&) const = default;
 };
 

@@ -32,6 +32,14 @@ class FileSource final : public Source {
     d->position = chunk.records[i].line;
   }
   const std::string& name() const override { return name_; }
+  std::vector<SourcePosition> Position() const override {
+    return {{name_, -1, reader_->next_offset(), 0, reader_->next_line()}};
+  }
+  Status Resume(const std::vector<SourcePosition>& positions) override {
+    if (positions.size() != 1 || positions[0].partition != -1)
+      return Status::InvalidArgument("the checkpoint was taken from another kind of source");
+    return reader_->SeekTo(positions[0].offset, positions[0].line);
+  }
 
  private:
   std::unique_ptr<io::RecordReader> reader_;
@@ -61,8 +69,30 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   void UpdateMetrics(monitor::Registry* m) const override;
   const std::string& name() const override { return name_; }
 
-  void OnAssigned(const std::vector<io::TopicPartition>&,
-                  std::vector<io::TopicPartitionOffset>*) override {}
+  std::vector<SourcePosition> Position() const override {
+    std::vector<SourcePosition> out;
+    for (const auto& [p, next] : done_) out.push_back({name_, p, next, 0, 0});
+    return out;
+  }
+  Status Resume(const std::vector<SourcePosition>& positions) override {
+    for (const auto& p : positions) {
+      if (p.partition < 0 || p.source != name_)
+        return Status::InvalidArgument("the checkpoint was taken from another source (" + p.source +
+                                       ")");
+      done_[p.partition] = p.offset;
+    }
+    return Status::Ok();
+  }
+  // A partition resumes where the checkpoint's state stands, not at the group's committed offset
+  // (which may be ahead: outputs are committed per batch, state per checkpoint); the events in
+  // between are applied again, so state is exactly-once and those outputs repeat.
+  void OnAssigned(const std::vector<io::TopicPartition>& parts,
+                  std::vector<io::TopicPartitionOffset>* start) override {
+    for (const auto& tp : parts) {
+      auto it = done_.find(tp.partition);
+      if (it != done_.end()) start->push_back({tp.topic, tp.partition, io::KafkaOffset{it->second}});
+    }
+  }
   // The runtime commits after every chunk, before polling again: nothing is in flight here.
   void OnRevoked(const std::vector<io::TopicPartition>&, bool) override {}
 
@@ -75,6 +105,7 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   io::KafkaBatch batch_;
   std::vector<Pos> origin_;
   std::map<int32_t, int64_t> pending_;  // partition -> next offset, once delivered
+  std::map<int32_t, int64_t> done_;     // partition -> next offset of what has been delivered
   std::string name_;
 };
 
@@ -102,7 +133,10 @@ Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::
 Status KafkaSource::Delivered() {
   if (pending_.empty()) return Status::Ok();
   std::vector<io::TopicPartitionOffset> offsets;
-  for (const auto& [p, next] : pending_) offsets.push_back({name_, p, io::KafkaOffset{next}});
+  for (const auto& [p, next] : pending_) {
+    offsets.push_back({name_, p, io::KafkaOffset{next}});
+    done_[p] = next;
+  }
   pending_.clear();
   return consumer_->CommitSync(offsets);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sluice/core/status.h"
+#include "sluice/engine/checkpoint_store.h"
 #include "sluice/io/dead_letter.h"
 #include "sluice/io/kafka_types.h"
 #include "sluice/io/record_reader.h"
@@ -33,6 +34,10 @@ class Source {
   // Everything the last chunk produced has been delivered: make its progress durable.
   virtual core::Status Delivered() { return core::Status::Ok(); }
   virtual void UpdateMetrics(monitor::Registry* m) const {}
+  // Where the source stands after the last chunk (for a checkpoint; `records` is left to the
+  // caller), and going back there on restore, before the first Next.
+  virtual std::vector<SourcePosition> Position() const = 0;
+  virtual core::Status Resume(const std::vector<SourcePosition>& positions) = 0;
   virtual const std::string& name() const = 0;
 };
 

@@ -199,6 +199,25 @@ Status Processor::Process(const io::Chunk& chunk, const std::string& source_name
   return Status::Ok();
 }
 
+Status Processor::SaveCheckpoint(CheckpointStore* store, uint64_t id,
+                                 std::vector<SourcePosition> positions) const {
+  for (auto& pos : positions) pos.records = records_;
+  std::vector<const features::Shard*> shards;
+  for (const auto& s : shards_) shards.push_back(s.get());
+  return WriteCheckpoint(store, id, std::move(positions), cf_, admission_, shards);
+}
+
+core::Result<CheckpointInfo> Processor::Restore(CheckpointStore* store) {
+  std::vector<features::Shard*> shards;
+  for (auto& s : shards_) shards.push_back(s.get());
+  auto info = RestoreLatest(store, cf_, &admission_, shards);
+  if (!info.ok()) return info.status();
+  for (const auto& pos : info->positions) records_ = std::max(records_, pos.records);
+  seq_ = records_;  // log sequence numbers continue where the checkpoint stopped
+  last_sweep_ = admission_.stream_time();
+  return info;
+}
+
 void Processor::ForEachRange(const std::function<void(int task, size_t lo, size_t hi)>& fn) {
   pool_->Run(pool_->size(), [&](int task) {
     auto [lo, hi] = Range(applied_.size(), task);

@@ -15,6 +15,7 @@
 #include "sluice/core/reason.h"
 #include "sluice/core/status.h"
 #include "sluice/core/value.h"
+#include "sluice/engine/checkpoint_store.h"
 #include "sluice/engine/scoring.h"
 #include "sluice/engine/thread_pool.h"
 #include "sluice/features/admission.h"
@@ -58,6 +59,12 @@ class Processor {
   void ForEachRange(const std::function<void(int task, size_t lo, size_t hi)>& fn);
 
   int64_t records() const { return records_; }
+  // Between chunks: every key's state and admission, with the sources' positions (their
+  // `records` set to this processor's count). Restore: the latest checkpoint into this (fresh)
+  // processor, returning its positions; NotFound when there is none.
+  core::Status SaveCheckpoint(CheckpointStore* store, uint64_t id,
+                              std::vector<SourcePosition> positions) const;
+  core::Result<CheckpointInfo> Restore(CheckpointStore* store);
   int64_t keys() const;
   // Seconds spent per step: decode, admit, shards, finish (expressions and scores).
   const double* stage_seconds() const { return stage_seconds_; }

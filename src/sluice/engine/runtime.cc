@@ -56,6 +56,8 @@ class Runtime {
   void Log(const std::string& level, const std::string& msg, const std::string& kv) const;
   void MaybeStatus(bool force);
   void InitMetrics();
+  Status Restore();
+  Status MaybeCheckpoint(bool force);
   void UpdateMetrics(Clock::time_point read_at);
   void WriteMetricsFile() const;
   // The Kafka key of row r's output: its event id (empty without one).
@@ -75,6 +77,10 @@ class Runtime {
   ThreadPool pool_;
   Processor processor_;
   std::unique_ptr<Source> source_;
+  std::unique_ptr<CheckpointStore> store_;
+  uint64_t checkpoint_id_ = 0;
+  Clock::time_point last_checkpoint_;
+  bool dirty_ = false;  // something was applied since the last checkpoint
   std::unique_ptr<Sink> out_, dead_;
   std::string source_name_, line_, key_;
   io::Chunk chunk_;
@@ -87,6 +93,7 @@ class Runtime {
   monitor::Counter *applied_total_ = nullptr, *dead_total_ = nullptr, *scores_total_ = nullptr;
   monitor::Histogram* latency_ = nullptr;
   monitor::Gauge* keys_ = nullptr;
+  monitor::Histogram* checkpoint_seconds_ = nullptr;
   int64_t dead_counted_ = 0;
 };
 
@@ -100,6 +107,11 @@ void Runtime::InitMetrics() {
                              "Time from reading an event to its output being written.",
                              monitor::LatencyBuckets());
   keys_ = m->GetGauge("sluice_keys", "Live keys in the engine's state, all key spaces.");
+  if (store_) {
+    checkpoint_seconds_ = m->GetHistogram("sluice_checkpoint_duration_seconds",
+                                          "Time to write one checkpoint of all keyed state.",
+                                          {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60});
+  }
   if (model_) {
     scores_total_ = m->GetCounter("sluice_scores_total", "Events scored, by model and version.",
                             {{"model", model_->name()}, {"version", std::to_string(model_->version())}});
@@ -166,6 +178,41 @@ Status Runtime::Open() {
                        dead_kafka ? *dead_kafka : std::nullopt, "");
   if (!dead.ok()) return dead.status();
   dead_ = std::move(*dead);
+  if (o_.state_dir.empty()) return Status::Ok();
+  auto store = CheckpointStore::Open(o_.state_dir);
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+  return Restore();
+}
+
+// The latest checkpoint's state, and the source back at its position: every event after it is
+// applied again, so the state is as if the engine had never stopped.
+Status Runtime::Restore() {
+  auto info = processor_.Restore(store_.get());
+  if (!info.ok() && info.status().code() == core::Code::kNotFound) {
+    Log("info", "no checkpoint yet: starting afresh", "state=" + o_.state_dir);
+    return Status::Ok();
+  }
+  if (!info.ok()) return info.status();
+  checkpoint_id_ = info->id;
+  SLUICE_RETURN_IF_ERROR(source_->Resume(info->positions));
+  Log("info", "restored", "checkpoint=" + std::to_string(info->id) + " records=" +
+                              std::to_string(processor_.records()) +
+                              " keys=" + std::to_string(processor_.keys()));
+  return Status::Ok();
+}
+
+Status Runtime::MaybeCheckpoint(bool force) {
+  if (!store_ || !dirty_) return Status::Ok();
+  const auto now = Clock::now();
+  if (!force && std::chrono::duration<double>(now - last_checkpoint_).count() < o_.checkpoint_seconds)
+    return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(processor_.SaveCheckpoint(store_.get(), ++checkpoint_id_, source_->Position()));
+  const double secs = std::chrono::duration<double>(Clock::now() - now).count();
+  if (checkpoint_seconds_) checkpoint_seconds_->Observe(secs);
+  last_checkpoint_ = Clock::now();
+  dirty_ = false;
+  ++stats_.checkpoints;
   return Status::Ok();
 }
 
@@ -232,7 +279,8 @@ void Runtime::MaybeStatus(bool force) {
       "records=" + std::to_string(records) + " applied=" +
           std::to_string(records - stats_.dead_letters) +
           " dead_letters=" + std::to_string(stats_.dead_letters) +
-          " outputs=" + std::to_string(stats_.outputs) + " keys=" +
+          " outputs=" + std::to_string(stats_.outputs) +
+          " checkpoints=" + std::to_string(stats_.checkpoints) + " keys=" +
           std::to_string(processor_.keys()) + " events_per_s=" + std::to_string(std::lround(rate)));
   last_status_ = now;
   records_at_status_ = records;
@@ -240,7 +288,7 @@ void Runtime::MaybeStatus(bool force) {
 }
 
 Result<RunStats> Runtime::Run() {
-  start_ = last_status_ = Clock::now();
+  start_ = last_status_ = last_checkpoint_ = Clock::now();
   InitMetrics();
   Log("info", "started",
       "pipeline=" + p_.name + " source=" + source_name_ + " threads=" + std::to_string(pool_.size()) +
@@ -250,12 +298,17 @@ Result<RunStats> Runtime::Run() {
     auto more = source_->Next(&chunk_, o_.batch_bytes, std::chrono::milliseconds(50));
     if (!more.ok()) return more.status();
     const auto read_at = Clock::now();
-    if (!chunk_.records.empty()) SLUICE_RETURN_IF_ERROR(Batch(read_at));
+    if (!chunk_.records.empty()) {
+      SLUICE_RETURN_IF_ERROR(Batch(read_at));
+      dirty_ = true;
+    }
+    SLUICE_RETURN_IF_ERROR(MaybeCheckpoint(false));
     MaybeStatus(false);
     if (!*more) break;
   }
   SLUICE_RETURN_IF_ERROR(out_->Close());
   SLUICE_RETURN_IF_ERROR(dead_->Close());
+  SLUICE_RETURN_IF_ERROR(MaybeCheckpoint(true));  // the last one, so a restart resumes right here
   stats_.records = processor_.records();
   stats_.applied = stats_.records - stats_.dead_letters;
   stats_.keys = processor_.keys();

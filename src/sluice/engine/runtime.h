@@ -28,10 +28,15 @@ struct RunOptions {
   std::function<void(const std::string& line)> log;  // structured log lines; default stderr
   monitor::Registry* metrics = nullptr;  // SPEC.md §6 metrics are kept here when given
   std::string metrics_file;  // the text format, rewritten (atomically) with every status line
+  // Checkpoints (docs/checkpoints.md): with a state folder, the engine restores the latest
+  // checkpoint at start, resumes its source from there, writes one every checkpoint_seconds
+  // (between batches) and a last one when it stops.
+  std::string state_dir;
+  double checkpoint_seconds = 1;
 };
 
 struct RunStats {
-  int64_t records = 0, applied = 0, dead_letters = 0, outputs = 0, keys = 0;
+  int64_t records = 0, applied = 0, dead_letters = 0, outputs = 0, keys = 0, checkpoints = 0;
   int64_t by_reason[core::kNumReasons] = {};
   double seconds = 0;
 };

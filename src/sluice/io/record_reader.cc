@@ -81,6 +81,20 @@ int64_t RecordReader::FindEnd(size_t start, int64_t* newlines) const {
   return -1;
 }
 
+core::Status RecordReader::SeekTo(int64_t offset, int64_t line) {
+  if (::lseek(fd_, offset, SEEK_SET) != offset)
+    return core::Status::IoError(std::string("cannot seek the input (a pipe cannot resume from a "
+                                             "checkpoint): ") + std::strerror(errno));
+  pending_.used = 0;
+  pending_pos_ = 0;
+  bytes_read_ = 0;
+  base_offset_ = offset;
+  line_ = line;
+  at_start_ = offset == 0;
+  eof_ = dry_ = skipping_ = false;
+  return core::Status::Ok();
+}
+
 Result<bool> RecordReader::Next(Chunk* chunk, size_t target_bytes) {
   chunk->data.clear();
   chunk->records.clear();

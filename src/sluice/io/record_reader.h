@@ -54,6 +54,15 @@ class RecordReader {
     follow_ = follow;
   }
   int64_t bytes_read() const { return bytes_read_; }
+  // Where the next record starts: its byte offset in the file and its line (a checkpoint's
+  // position; everything before it has been returned by Next).
+  int64_t next_offset() const {
+    return base_offset_ + bytes_read_ - static_cast<int64_t>(pending_.used - pending_pos_);
+  }
+  int64_t next_line() const { return line_; }
+  // Continues from a position next_offset()/next_line() gave (restoring a checkpoint). Needs a
+  // seekable file: a pipe cannot go back.
+  core::Status SeekTo(int64_t offset, int64_t line);
 
  private:
   core::Status Fill(size_t want);
@@ -64,6 +73,7 @@ class RecordReader {
   bool owns_fd_;
   bool streaming_ = false, follow_ = false;
   bool dry_ = false;  // following: the last read found nothing new
+  int64_t base_offset_ = 0;  // file offset where reading started (SeekTo)
   Framing framing_;
   int64_t max_record_bytes_;
   // Bytes read but not yet returned. A raw buffer: a std::string would zero every byte it grows
