@@ -18,7 +18,7 @@ namespace {
 const char* kHelp =
     "usage: sluice run SPEC [--input F] [--output F] [--dead-letter F] [--threads N] [--follow]\n"
     "                  [--batch-bytes B] [--status-seconds S] [--metrics-file F]\n"
-    "                  [--state DIR] [--checkpoint-interval DURATION]\n\n"
+    "                  [--state DIR] [--checkpoint-interval DURATION] [--max-records N]\n\n"
     "The streaming engine: reads the source (the spec's source.file, or --input; - is stdin),\n"
     "computes every feature exactly as backfill does, scores the spec's model, and writes one\n"
     "JSON line per applied event to the output (output.file, or --output; default stdout):\n"
@@ -34,7 +34,8 @@ const char* kHelp =
     "--state DIR keeps checkpoints of all keyed state with the source's position in RocksDB\n"
     "(every --checkpoint-interval, default 1s, and at stop): a restarted engine restores the\n"
     "latest and resumes the source from there, so its state is exactly as if it never stopped;\n"
-    "outputs after that checkpoint are written again (at-least-once).\n";
+    "outputs after that checkpoint are written again (at-least-once). --max-records N stops after\n"
+    "N records (benchmarks and tests).\n";
 
 std::atomic<bool> g_stop{false};
 
@@ -57,7 +58,7 @@ int RunRun(int argc, char** argv) {
   std::string err;
   if (!args.Parse(argc, argv, 2,
                   {"input", "output", "dead-letter", "threads", "batch-bytes", "status-seconds",
-                   "metrics-file", "state", "checkpoint-interval"},
+                   "metrics-file", "state", "checkpoint-interval", "max-records"},
                   {"follow"}, &err))
     return Fail("run", err, 2);
   if (args.positional().size() != 1) return Fail("run", "needs exactly one SPEC (see --help)", 2);
@@ -79,6 +80,7 @@ int RunRun(int argc, char** argv) {
   o.metrics = &metrics;
   o.metrics_file = args.Get("metrics-file");
   o.state_dir = args.Get("state");
+  o.max_records = std::atoll(args.Get("max-records", "0").c_str());
   auto interval = core::ParseDuration(args.Get("checkpoint-interval", "1s"));
   if (!interval.ok()) return Fail("run", "--checkpoint-interval: " + interval.status().message(), 2);
   o.checkpoint_seconds = interval->seconds();

@@ -87,7 +87,7 @@ class Runtime {
   std::vector<std::string> parts_;
   std::vector<std::vector<size_t>> ends_;  // per task: where each output line ends in parts_
   RunStats stats_;
-  Clock::time_point start_, last_status_;
+  Clock::time_point start_, last_status_, first_batch_, last_batch_;
   int64_t records_at_status_ = 0;
   // SPEC.md §6 metrics (null without a registry).
   monitor::Counter *applied_total_ = nullptr, *dead_total_ = nullptr, *scores_total_ = nullptr;
@@ -299,12 +299,14 @@ Result<RunStats> Runtime::Run() {
     if (!more.ok()) return more.status();
     const auto read_at = Clock::now();
     if (!chunk_.records.empty()) {
+      if (processor_.records() == 0) first_batch_ = read_at;
       SLUICE_RETURN_IF_ERROR(Batch(read_at));
+      last_batch_ = Clock::now();
       dirty_ = true;
     }
     SLUICE_RETURN_IF_ERROR(MaybeCheckpoint(false));
     MaybeStatus(false);
-    if (!*more) break;
+    if (!*more || (o_.max_records > 0 && processor_.records() >= o_.max_records)) break;
   }
   SLUICE_RETURN_IF_ERROR(out_->Close());
   SLUICE_RETURN_IF_ERROR(dead_->Close());
@@ -313,9 +315,11 @@ Result<RunStats> Runtime::Run() {
   stats_.applied = stats_.records - stats_.dead_letters;
   stats_.keys = processor_.keys();
   stats_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  stats_.busy_seconds = std::chrono::duration<double>(last_batch_ - first_batch_).count();
   MaybeStatus(true);
   Log("info", Stopping() ? "stopped on signal" : "end of input",
-      "records=" + std::to_string(stats_.records) + " outputs=" + std::to_string(stats_.outputs));
+      "records=" + std::to_string(stats_.records) + " outputs=" + std::to_string(stats_.outputs) +
+          " busy_seconds=" + std::to_string(stats_.busy_seconds));
   return stats_;
 }
 

@@ -22,6 +22,7 @@ struct RunOptions {
   std::string dead_letter;  // overrides dead_letter.file
   bool follow = false;      // keep reading a file as it grows (tail -f)
   int threads = 1;
+  int64_t max_records = 0;  // stop after this many records (0: never; benchmarks, tests)
   size_t batch_bytes = 256 << 10;
   double status_seconds = 10;              // a status line to stderr this often; 0: never
   const std::atomic<bool>* stop = nullptr;  // set (by a signal handler) to stop after the batch
@@ -39,6 +40,7 @@ struct RunStats {
   int64_t records = 0, applied = 0, dead_letters = 0, outputs = 0, keys = 0, checkpoints = 0;
   int64_t by_reason[core::kNumReasons] = {};
   double seconds = 0;
+  double busy_seconds = 0;  // from the first record read to the last batch written
 };
 
 core::Result<RunStats> RunPipeline(const spec::Pipeline& p, const RunOptions& o);
