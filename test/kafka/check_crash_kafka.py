@@ -1,25 +1,30 @@
 #!/usr/bin/env python3
 """`sluice run --state` on Kafka through crashes and broker faults (issue 4).
 
-NOT YET REGISTERED WITH CTEST: it fails today. After a SIGKILL of the engine, the mock cluster
-showed fewer outputs on the output topic than the engine had been told were delivered, and the
-restarted engine received no further messages (file sources recover exactly: see
-test/runtime/check_crash.py). Kept to reproduce the problem:
-    /usr/bin/python3 test/kafka/check_crash_kafka.py build/sluice /tmp/kc
-
 A 3-broker `sluice kafka-dev` holds the log in one partition (so the order the engine applies
-events in is the partition's, the same in every run). kcat produces a generated log; the engine
-consumes it with checkpoints every 100 ms and is killed with SIGKILL twice at random moments while
-the cluster injects faults (a broker down, produce errors, a moved leader); each time it restarts
-on the same state folder. Then:
+events in is the partition's, the same in every run). kcat produces a generated log at a steady
+pace while the engine consumes it with a checkpoint every second; the engine is killed with
+SIGKILL twice, each time at a random moment after it has applied something, and restarted on the
+same state folder. Meanwhile the cluster injects faults (a broker down and back, produce and fetch
+errors, moved leaders; SLUICE_CRASH_WITH_FAULTS=0 leaves them out), and each engine must apply
+events again once they heal before it is killed. Then:
+  * both restarts restored a checkpoint taken mid-stream and went on applying events;
   * every output it wrote equals the uninterrupted run's output for that event (the same log read
     from a file), byte for byte, and together they cover every event (repeats allowed: outputs are
     at-least-once, state exactly-once);
   * outputs + dead letters account for every record.
+
+The mock keeps at most 5 MiB per partition (librdkafka 2.0.2, not configurable) and silently
+drops a partition's oldest messages beyond that, so the log is sized to fit one partition and the
+outputs (~500 bytes each, repeats included) are spread over 8; the test checks that no partition
+lost its head, since that alone would make outputs differ (state missing the dropped events) and
+go missing.
 """
 import json
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,9 +34,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
 failures = []
-# Broker faults combined with crashes: off until the stall found with them is understood (see
-# docs/operations.md, "Known gaps").
-WITH_FAULTS = os.environ.get("SLUICE_CRASH_WITH_FAULTS") == "1"
+# Broker faults combined with crashes: on unless SLUICE_CRASH_WITH_FAULTS=0.
+WITH_FAULTS = os.environ.get("SLUICE_CRASH_WITH_FAULTS", "1") == "1"
 
 
 def check(ok, what):
@@ -44,7 +48,7 @@ class Cluster:
     def __init__(self, sluice, work):
         self.err = open(os.path.join(work, "kafka-dev.stderr"), "w")
         self.p = subprocess.Popen([sluice, "kafka-dev", "--brokers", "3", "--topic", "events:1",
-                                   "--topic", "scores:1", "--topic", "dead:1"],
+                                   "--topic", "scores:8", "--topic", "dead:1"],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
                                   text=True, bufsize=1)
         self.bootstrap = self.readline(20)
@@ -84,17 +88,99 @@ def spec_for(work, bootstrap):
 
 
 def kcat_read(bootstrap, topic):
+    """(partition, offset, value) of every message, from the beginning of each partition."""
     r = subprocess.run(["kcat", "-C", "-e", "-q", "-b", bootstrap, "-t", topic, "-o", "beginning",
-                        "-f", "%s\n"], capture_output=True, text=True, timeout=120)
-    return [l for l in r.stdout.splitlines() if l]
+                        "-f", "%p %o %s\n"], capture_output=True, text=True, timeout=60)
+    out = []
+    for l in r.stdout.splitlines():
+        if l:
+            p, o, v = l.split(" ", 2)
+            out.append((int(p), int(o), v))
+    return out
+
+
+def heads_kept(msgs):
+    """True when every partition read starts at offset 0 (the mock dropped nothing)."""
+    first = {}
+    for p, o, _ in msgs:
+        first[p] = min(o, first.get(p, o))
+    return all(o == 0 for o in first.values())
+
+
+class Producer:
+    """kcat producing `lines` to the topic at a steady pace, so the engine is killed mid-stream.
+    Idempotent, so injected produce errors neither reorder nor repeat the log."""
+
+    def __init__(self, bootstrap, lines, err, per_tick=200, tick=0.2):
+        self.p = subprocess.Popen(["kcat", "-P", "-b", bootstrap, "-t", "events",
+                                   "-X", "enable.idempotence=true"],
+                                  stdin=subprocess.PIPE, stderr=err, text=True)
+        self.t = threading.Thread(target=self.feed, args=(lines, per_tick, tick), daemon=True)
+        self.t.start()
+
+    def feed(self, lines, per_tick, tick):
+        for i in range(0, len(lines), per_tick):
+            self.p.stdin.write("\n".join(lines[i:i + per_tick]) + "\n")
+            self.p.stdin.flush()
+            time.sleep(tick)
+        self.p.stdin.close()
+
+    def wait(self, timeout):
+        self.t.join(timeout)
+        return self.p.wait(timeout=timeout)
+
+
+def applied(path, since):
+    """Records the engine logging to `path` (from byte `since`) has applied since it started."""
+    text = open(path).read()[since:]
+    base = re.search(r'msg="restored" checkpoint=\d+ records=(\d+)', text)
+    seen = [int(m) for m in re.findall(r'msg="status" records=(\d+)', text)]
+    return (max(seen) if seen else 0) - (int(base.group(1)) if base else 0)
+
+
+def wait_progress(log, since, beyond, what):
+    end = time.time() + 25  # the mock's group join takes ~3 s, ~6 s after a dead member
+    while time.time() < end and applied(log, since) <= beyond:
+        time.sleep(0.1)
+    check(applied(log, since) > beyond, what)
+
+
+# Per engine: faults injected once it applies events, then what heals them. The mock elects no
+# leader when a broker goes down, so the broker must come back before the engine can deliver
+# outputs to (or read from) the partitions it leads: until then the engine waits, as it must.
+FAULTS = [(["broker-down 2", "errors Produce 3 NOT_LEADER_OR_FOLLOWER"], ["broker-up 2"]),
+          (["leader scores 0 3", "leader events 0 2", "errors Fetch 3 NOT_LEADER_OR_FOLLOWER"], [])]
+
+
+def crash_runs(cmd, log, cluster, rng):
+    """Two engines, each SIGKILLed at a random moment once it has applied events (and, with
+    faults, once it applies events again after they healed)."""
+    for kill in range(2):
+        since = os.path.getsize(log)
+        with open(log, "a") as err:
+            p = subprocess.Popen(cmd, stderr=err)
+        wait_progress(log, since, 0, f"engine {kill + 1} applies events")
+        if WITH_FAULTS:
+            faults, heal = FAULTS[kill]
+            for f in faults:
+                check(cluster.command(f) == "ok", f"kafka-dev: {f}")
+            time.sleep(rng.uniform(0.5, 2.0))
+            for f in heal:
+                check(cluster.command(f) == "ok", f"kafka-dev: {f}")
+            wait_progress(log, since, applied(log, since),
+                          f"engine {kill + 1} applies events after {', '.join(faults)}")
+        time.sleep(rng.uniform(0.1, 1.5))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
 
 
 def main():
     sluice, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
-    rng = random.Random(1)
+    rng = random.Random(int(os.environ.get("SLUICE_CRASH_SEED", "1")))
     ev = os.path.join(work, "ev.jsonl")
-    subprocess.run([sluice, "gen", "fraud", "--events", "40000", "--seed", "9", "--out", ev,
+    # ~3.3 MB: the whole log fits in one partition of the mock (5 MiB).
+    subprocess.run([sluice, "gen", "fraud", "--events", "20000", "--seed", "9", "--out", ev,
                     "--quiet"], check=True)
     lines = open(ev).read().splitlines()
     ref = os.path.join(work, "ref.jsonl")
@@ -107,43 +193,48 @@ def main():
     cluster = Cluster(sluice, work)
     try:
         spec, _ = spec_for(work, cluster.bootstrap)
-        subprocess.run(["kcat", "-P", "-b", cluster.bootstrap, "-t", "events", "-l", ev],
-                       check=True, timeout=120)
         state = os.path.join(work, "state")
-        cmd = [sluice, "run", spec, "--state", state, "--checkpoint-interval", "100ms",
-               "--status-seconds", "0"]
-        err = open(os.path.join(work, "run.stderr"), "w")
-        faults = ["broker-down 2", "errors Produce 3 NOT_LEADER_OR_FOLLOWER", "broker-up 2",
-                  "leader scores 0 3"]
-        for kill in range(2):
+        shutil.rmtree(state, ignore_errors=True)  # a fresh cluster: no earlier run's checkpoint
+        log = os.path.join(work, "run.stderr")
+        open(log, "w").close()
+        # Checkpoints every second while outputs are committed per batch: a crash leaves up to a
+        # second of events between the checkpoint and the committed offsets, which a restart must
+        # apply again (from the checkpoint's offsets, not the group's).
+        cmd = [sluice, "run", spec, "--state", state, "--checkpoint-interval", "1s",
+               "--status-seconds", "0.1"]
+        producer = Producer(cluster.bootstrap, lines,
+                            open(os.path.join(work, "kcat-producer.stderr"), "w"))
+        crash_runs(cmd, log, cluster, rng)
+        with open(log, "a") as err:
             p = subprocess.Popen(cmd, stderr=err)
-            time.sleep(rng.uniform(4, 7))  # the mock's group join takes ~3 s
-            if WITH_FAULTS:
-                for f in faults[2 * kill:2 * kill + 2]:
-                    check(cluster.command(f) == "ok", f"kafka-dev: {f}")
-            time.sleep(rng.uniform(0.2, 1.0))
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-        p = subprocess.Popen(cmd, stderr=err)
-        end = time.time() + 150
+        check(producer.wait(60) == 0, "kcat produced the log")
+        end = time.time() + 60
         outs, dead = [], []
         while time.time() < end:
             outs, dead = kcat_read(cluster.bootstrap, "scores"), kcat_read(cluster.bootstrap, "dead")
-            if len({json.loads(o)["event_id"] for o in outs}) >= len(by_id) and \
-                    len(set(dead)) >= ref_dead:
+            if len({json.loads(o[2])["event_id"] for o in outs}) >= len(by_id) and \
+                    len({d[2] for d in dead}) >= ref_dead:
                 break
-            time.sleep(2)
+            time.sleep(1)
         p.send_signal(signal.SIGTERM)
         check(p.wait(timeout=30) == 0, "the restarted engine stops cleanly on SIGTERM")
+        events = kcat_read(cluster.bootstrap, "events")
     finally:
         cluster.p.send_signal(signal.SIGTERM)
         cluster.p.wait(timeout=20)
+    check(len(events) == len(lines) and heads_kept(events) and heads_kept(outs) and
+          heads_kept(dead), "the mock kept every message (no partition over its 5 MiB)")
+    restored = re.findall(r'msg="restored" checkpoint=\d+ records=(\d+)', open(log).read())
+    check(len(restored) == 2 and all(0 < int(r) < len(lines) for r in restored),
+          f"both restarts restored a checkpoint taken mid-stream (records={restored})")
+    outs = [o[2] for o in outs]
     differ = sum(1 for o in outs if by_id.get(json.loads(o)["event_id"]) != o)
     covered = {json.loads(o)["event_id"] for o in outs}
     check(differ == 0, f"every output equals the uninterrupted run's ({len(outs)} written, "
                        f"{len(outs) - len(covered)} repeats, {differ} differ)")
     check(covered == set(by_id), f"outputs cover every applied event ({len(covered)}/{len(by_id)})")
-    check(len(set(dead)) == ref_dead and len(covered) + len(set(dead)) == len(lines),
+    dead = {d[2] for d in dead}
+    check(len(dead) == ref_dead and len(covered) + len(dead) == len(lines),
           "outputs + dead letters account for every record")
     print(f"{len(failures)} failure(s)")
     sys.exit(1 if failures else 0)

@@ -1,5 +1,5 @@
 # Kafka: the librdkafka wrappers against an in-process mock cluster (GoogleTest), and
-# `sluice kafka-dev` end to end with kcat as the independent client (~40 s in all).
+# `sluice kafka-dev` end to end with kcat as the independent client (~70 s in all).
 add_executable(kafka_test ${CMAKE_CURRENT_SOURCE_DIR}/kafka/kafka_consumer_test.cc
                           ${CMAKE_CURRENT_SOURCE_DIR}/kafka/kafka_txn_test.cc)
 target_link_libraries(kafka_test PRIVATE sluice_io GTest::gtest_main)
@@ -14,3 +14,7 @@ set_tests_properties(kafka.kafka_dev_kcat PROPERTIES TIMEOUT 120)
 add_test(NAME kafka.run_end_to_end
          COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_run_kafka.py ${SLUICE_BIN} ${WORK}/kafka_run)
 set_tests_properties(kafka.run_end_to_end PROPERTIES TIMEOUT 240)
+# kill -9 twice mid-stream with broker faults, restart on the same --state (~30 s).
+add_test(NAME kafka.crash_recovery
+         COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_crash_kafka.py ${SLUICE_BIN} ${WORK}/kafka_crash)
+set_tests_properties(kafka.crash_recovery PROPERTIES TIMEOUT 180)
