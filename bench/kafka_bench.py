@@ -12,30 +12,15 @@ import argparse
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
-
-
-def start_cluster(sluice, topics):
-    args = [sluice, "kafka-dev", "--brokers", "3"]
-    for t in topics:
-        args += ["--topic", t]
-    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True)
-    box = []
-    t = threading.Thread(target=lambda: box.append(p.stdout.readline()), daemon=True)
-    t.start()
-    t.join(20)
-    if not box or not box[0].strip():
-        sys.exit("kafka-dev did not start")
-    return p, box[0].strip()
+sys.path.insert(0, os.path.join(ROOT, "test"))
+from testlib import KafkaDev  # noqa: E402  (the tests' kafka-dev launcher)
 
 
 def quantile(buckets, count, q):
@@ -66,7 +51,8 @@ def main():
                     "--registry", os.path.join(work, "reg")], check=True)
     loop, engine, p50, p99 = [], [], [], []
     for run in range(a.runs):
-        cluster, b = start_cluster(a.sluice, ["events:6", f"copy:6", "scores:6", "dead:1"])
+        cluster = KafkaDev(a.sluice, ["events:6", "copy:6", "scores:6", "dead:1"])
+        b = cluster.bootstrap
         try:
             subprocess.run(["kcat", "-P", "-b", b, "-t", "events", "-l", ev], check=True)
             r = subprocess.run([a.loop, "--brokers", b, "--in", "events", "--out", "copy",
@@ -101,8 +87,7 @@ def main():
             p50.append(quantile(buckets, count, 0.5))
             p99.append(quantile(buckets, count, 0.99))
         finally:
-            cluster.send_signal(signal.SIGTERM)
-            cluster.wait(timeout=20)
+            cluster.stop()
     l, e = statistics.median(loop), statistics.median(engine)
     print(json.dumps({"events": a.events, "runs": a.runs, "loop_per_s": loop, "engine_per_s": engine,
                       "median_loop_per_s": round(l), "median_engine_per_s": round(e),

@@ -56,10 +56,10 @@ void CheckDepth(const ExprNode& n, std::string_view text) {
 // order of a left-to-right walk, which is what CollectIdents must report.
 std::vector<std::string> Walk(const ExprNode& root, std::string_view text) {
   std::vector<std::string> idents;
-  std::vector<const ExprNode*> todo = {&root};
-  while (!todo.empty()) {
-    const ExprNode* n = todo.back();
-    todo.pop_back();
+  std::vector<const ExprNode*> stack = {&root};
+  while (!stack.empty()) {
+    const ExprNode* n = stack.back();
+    stack.pop_back();
     CheckNode(*n, text);
     CheckDepth(*n, text);
     if (n->kind == ExprNode::Kind::kIdent &&
@@ -67,7 +67,7 @@ std::vector<std::string> Walk(const ExprNode& root, std::string_view text) {
       idents.push_back(n->name);
     }
     for (auto it = n->args.rbegin(); it != n->args.rend(); ++it)
-      todo.push_back(&*it);  // left first
+      stack.push_back(&*it);  // left first
   }
   return idents;
 }

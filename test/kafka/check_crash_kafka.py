@@ -31,41 +31,11 @@ import sys
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import SPEC, KafkaDev, check, finish  # noqa: E402
 # Broker faults combined with crashes: on unless SLUICE_CRASH_WITH_FAULTS=0.
 WITH_FAULTS = os.environ.get("SLUICE_CRASH_WITH_FAULTS", "1") == "1"
 
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-
-
-class Cluster:
-    def __init__(self, sluice, work):
-        self.err = open(os.path.join(work, "kafka-dev.stderr"), "w")
-        self.p = subprocess.Popen([sluice, "kafka-dev", "--brokers", "3", "--topic", "events:1",
-                                   "--topic", "scores:8", "--topic", "dead:1"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
-                                  text=True, bufsize=1)
-        self.bootstrap = self.readline(20)
-
-    def readline(self, timeout):
-        box = []
-        t = threading.Thread(target=lambda: box.append(self.p.stdout.readline()), daemon=True)
-        t.start()
-        t.join(timeout)
-        if not box or not box[0]:
-            sys.exit("FAIL: kafka-dev did not answer")
-        return box[0].strip()
-
-    def command(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-        return self.readline(10)
 
 
 def spec_for(work, bootstrap):
@@ -190,7 +160,8 @@ def main():
                    stderr=subprocess.DEVNULL)
     by_id = {json.loads(l)["event_id"]: l for l in open(ref).read().splitlines()}
     ref_dead = len(open(os.path.join(work, "ref_dead.jsonl")).read().splitlines())
-    cluster = Cluster(sluice, work)
+    cluster = KafkaDev(sluice, ["events:1", "scores:8", "dead:1"],
+                       stderr_path=os.path.join(work, "kafka-dev.stderr"))
     try:
         spec, _ = spec_for(work, cluster.bootstrap)
         state = os.path.join(work, "state")
@@ -220,8 +191,7 @@ def main():
         check(p.wait(timeout=30) == 0, "the restarted engine stops cleanly on SIGTERM")
         events = kcat_read(cluster.bootstrap, "events")
     finally:
-        cluster.p.send_signal(signal.SIGTERM)
-        cluster.p.wait(timeout=20)
+        cluster.stop()
     check(len(events) == len(lines) and heads_kept(events) and heads_kept(outs) and
           heads_kept(dead), "the mock kept every message (no partition over its 5 MiB)")
     restored = re.findall(r'msg="restored" checkpoint=\d+ records=(\d+)', open(log).read())
@@ -236,8 +206,7 @@ def main():
     dead = {d[2] for d in dead}
     check(len(dead) == ref_dead and len(covered) + len(dead) == len(lines),
           "outputs + dead letters account for every record")
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -15,34 +15,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pandas as pd
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import SPEC, KafkaDev, check, finish  # noqa: E402
 
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-
-
-def start_cluster(sluice, work):
-    err = open(os.path.join(work, "kafka-dev.stderr"), "w")
-    p = subprocess.Popen([sluice, "kafka-dev", "--brokers", "3", "--topic", "events:6",
-                          "--topic", "scores:1", "--topic", "dead:2"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
-    box = []
-    t = threading.Thread(target=lambda: box.append(p.stdout.readline()), daemon=True)
-    t.start()
-    t.join(20)
-    if not box or not box[0].strip():
-        sys.exit("FAIL: kafka-dev printed no bootstrap servers")
-    return p, box[0].strip()
 
 
 def kafka_spec(work, bootstrap):
@@ -84,14 +63,10 @@ def wait_for(bootstrap, total, timeout):
 def main():
     sluice, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
-    cluster, bootstrap = start_cluster(sluice, work)
-    try:
-        run_test(sluice, work, bootstrap)
-    finally:
-        cluster.send_signal(signal.SIGTERM)
-        cluster.wait(timeout=20)
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1 if failures else 0)
+    with KafkaDev(sluice, ["events:6", "scores:1", "dead:2"],
+                  stderr_path=os.path.join(work, "kafka-dev.stderr")) as cluster:
+        run_test(sluice, work, cluster.bootstrap)
+    finish()
 
 
 def run_test(sluice, work, bootstrap):

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -29,22 +28,10 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import SPEC, check, finish, run  # noqa: E402
 
 
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-
-
-def run(cmd, expect=0):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != expect:
-        sys.exit(f"{' '.join(cmd)}: exit {r.returncode}, expected {expect}\n{r.stderr}")
-    return r
 
 
 def train_and_compare(sluice, work, events):
@@ -198,8 +185,7 @@ def main():
     os.makedirs(a.workdir, exist_ok=True)
     feat = train_and_compare(a.sluice, a.workdir, a.events)
     bad_inputs(a.sluice, a.workdir, feat)
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -17,17 +17,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import SPEC, check, finish  # noqa: E402
 
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
 
 
 def engine(sluice, spec, inp, out, dead, state):
@@ -127,8 +120,7 @@ def main():
         check(more == ref_more and len(more) > 0,
               f"seed {seed}: the recovered state equals the uninterrupted one "
               f"({len(more)} later outputs identical)")
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -18,22 +18,10 @@ import time
 
 import pandas as pd
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import SPEC, check, finish, run  # noqa: E402
 
 
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-
-
-def run(cmd, expect=0):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != expect:
-        sys.exit(f"{' '.join(cmd)}: exit {r.returncode}, expected {expect}\n{r.stderr}")
-    return r
 
 
 def make_spec(work, model):
@@ -173,8 +161,7 @@ def main():
     ev, spec = setup(a.sluice, a.workdir)
     compare_with_backfill(a.sluice, a.workdir, ev, spec)
     streaming(a.sluice, a.workdir, ev, spec)
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1 if failures else 0)
+    finish()
 
 
 if __name__ == "__main__":

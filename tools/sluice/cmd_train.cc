@@ -82,7 +82,7 @@ std::string ProfileOf(const learn::TrainingSet& t, const std::vector<size_t>& tr
 
 std::string SummaryJson(const learn::TrainingSet& t, const learn::TrainResult& r) {
   return "{\"rows\":" + std::to_string(t.rows()) + ",\"unlabelled\":" +
-         std::to_string(t.unlabelled) + ",\"train_rows\":" + std::to_string(r.train_rows) +
+         std::to_string(t.unlabelled) + ",\"train_rows\":" + std::to_string(r.train_rows.size()) +
          ",\"holdout_rows\":" + std::to_string(r.holdout_rows.size()) +
          ",\"rounds\":" + std::to_string(r.rounds_run) +
          ",\"best_iteration\":" + std::to_string(r.best_iteration) + ",\"metric\":\"" +
@@ -93,7 +93,7 @@ std::string SummaryJson(const learn::TrainingSet& t, const learn::TrainResult& r
 
 void PrintSummary(const learn::TrainingSet& t, const learn::TrainResult& r) {
   std::printf("train: %zu labelled rows (%lld unlabelled skipped): %zu train, %zu holdout\n",
-              t.rows(), static_cast<long long>(t.unlabelled), r.train_rows,
+              t.rows(), static_cast<long long>(t.unlabelled), r.train_rows.size(),
               r.holdout_rows.size());
   std::printf("train: %d rounds, best iteration %d (holdout %s %.6g)\n", r.rounds_run,
               r.best_iteration, r.metric.empty() ? "-" : r.metric.c_str(), r.best_metric);
@@ -226,9 +226,7 @@ int RunTrain(int argc, char** argv) {
     if (path.empty() || text.empty()) continue;
     if (!WriteFile(path, text)) return Fail("train", "cannot write " + path, 1);
   }
-  std::vector<size_t> train_rows, holdout_rows;
-  learn::SplitByTime(*t, o.holdout, &train_rows, &holdout_rows);
-  std::string profile = ProfileOf(*t, train_rows, *r);
+  std::string profile = ProfileOf(*t, r->train_rows, *r);
   if (args.Has("profile-out") && !WriteFile(args.Get("profile-out"), profile))
     return Fail("train", "cannot write " + args.Get("profile-out"), 1);
   std::string summary = SummaryJson(*t, *r);

@@ -95,6 +95,8 @@ class Runtime {
   monitor::Gauge* keys_ = nullptr;
   monitor::Histogram* checkpoint_seconds_ = nullptr;
   int64_t dead_counted_ = 0;
+  monitor::Counter* dead_by_reason_[core::kNumReasons] = {};
+  int64_t dead_by_reason_counted_[core::kNumReasons] = {};
 };
 
 void Runtime::InitMetrics() {
@@ -131,10 +133,14 @@ void Runtime::UpdateMetrics(Clock::time_point read_at) {
   dead_total_->Inc(static_cast<double>(stats_.dead_letters - dead_counted_));
   dead_counted_ = stats_.dead_letters;
   for (int r = 1; r < core::kNumReasons; ++r) {
-    if (stats_.by_reason[r] == 0) continue;
-    monitor::Counter* c = m->GetCounter("sluice_dead_letters_total", "Dead letters, by reason.",
-                                        {{"reason", core::ReasonName(static_cast<Reason>(r))}});
-    c->Inc(static_cast<double>(stats_.by_reason[r]) - c->value());
+    if (stats_.by_reason[r] == dead_by_reason_counted_[r]) continue;
+    if (!dead_by_reason_[r]) {  // registered on a reason's first dead letter, then kept
+      dead_by_reason_[r] =
+          m->GetCounter("sluice_dead_letters_total", "Dead letters, by reason.",
+                        {{"reason", core::ReasonName(static_cast<Reason>(r))}});
+    }
+    dead_by_reason_[r]->Inc(static_cast<double>(stats_.by_reason[r] - dead_by_reason_counted_[r]));
+    dead_by_reason_counted_[r] = stats_.by_reason[r];
   }
   keys_->Set(static_cast<double>(processor_.keys()));
   source_->UpdateMetrics(m);

@@ -182,11 +182,9 @@ Status Keep(BoosterHandle b, DMatrixHandle dhold, bool linear, TrainResult* r) {
 Result<TrainResult> Train(const TrainingSet& t, const TrainOptions& o) {
   if (t.rows() == 0) return Status::InvalidArgument("no labelled rows to train on");
   TrainResult r;
-  std::vector<size_t> train;
-  SplitByTime(t, o.holdout, &train, &r.holdout_rows);
-  if (train.empty()) return Status::InvalidArgument("the holdout leaves no rows to train on");
-  r.train_rows = train.size();
-  auto dtrain = MakeMatrix(t, train);
+  SplitByTime(t, o.holdout, &r.train_rows, &r.holdout_rows);
+  if (r.train_rows.empty()) return Status::InvalidArgument("the holdout leaves no rows to train on");
+  auto dtrain = MakeMatrix(t, r.train_rows);
   if (!dtrain.ok()) return dtrain.status();
   DMatrix dhold;
   if (!r.holdout_rows.empty()) {

@@ -32,8 +32,8 @@ struct TrainResult {
   int best_iteration = 0;  // 0-based; the model holds rounds 0..best_iteration
   std::string metric;      // the early-stopping metric, e.g. "logloss"
   double best_metric = 0;
-  size_t train_rows = 0;
-  std::vector<size_t> holdout_rows;  // row indexes into the training set, in time order
+  std::vector<size_t> train_rows;    // row indexes into the training set, in time order
+  std::vector<size_t> holdout_rows;  // the same for the holdout: the latest rows by event time
   std::vector<float> holdout_scores;  // the kept model's predictions, one per holdout row
   bool binary = false;                // labels are all 0 or 1, so the metrics below are defined
   double auc = 0, pr_auc = 0, logloss = 0, rmse = 0;

@@ -27,20 +27,6 @@ inline constexpr size_t kMaxPerfectBytes = size_t{512} << 20;
 inline constexpr size_t kMaxCategoryWords = size_t{1} << 24;
 inline constexpr int kLanes = 8;  // walks in lock step: rows of one tree, or trees of one row
 
-int TreeDepth(const TreeSpec& t) {
-  int depth = 0;
-  std::vector<std::pair<int32_t, int>> todo = {{0, 0}};
-  while (!todo.empty()) {
-    auto [i, d] = todo.back();
-    todo.pop_back();
-    depth = std::max(depth, d);
-    if (t.left[i] == -1) continue;
-    todo.push_back({t.left[i], d + 1});
-    todo.push_back({t.right[i], d + 1});
-  }
-  return depth;
-}
-
 class PerfectForest final : public Scorer {
  public:
   PerfectForest(const ModelSpec& spec, int depth) : depth_(depth), groups_(spec.num_groups) {
@@ -237,10 +223,10 @@ class GeneralForest final : public Scorer {
   // Pre-order without recursion (a deep tree must not exhaust the stack).
   void Flatten(const TreeSpec& t) {
     constexpr uint32_t kNone = UINT32_MAX;
-    std::vector<std::pair<int32_t, uint32_t>> todo = {{0, kNone}};  // node, parent to patch
-    while (!todo.empty()) {
-      auto [i, parent] = todo.back();
-      todo.pop_back();
+    std::vector<std::pair<int32_t, uint32_t>> stack = {{0, kNone}};  // node, parent to patch
+    while (!stack.empty()) {
+      auto [i, parent] = stack.back();
+      stack.pop_back();
       const uint32_t at = static_cast<uint32_t>(nodes_.size());
       if (parent != kNone) right_[parent] = at;
       if (t.left[i] == -1) {
@@ -250,8 +236,8 @@ class GeneralForest final : public Scorer {
       }
       nodes_.push_back(MakeSplit(t, i, &cats_));
       right_.push_back(0);
-      todo.push_back({t.right[i], at});
-      todo.push_back({t.left[i], kNone});
+      stack.push_back({t.right[i], at});
+      stack.push_back({t.left[i], kNone});
     }
   }
 
@@ -281,7 +267,7 @@ core::Result<std::unique_ptr<const Scorer>> BuildForest(const ModelSpec& spec) {
   int depth = 0;
   size_t words = 0;
   for (const TreeSpec& t : spec.trees) {
-    depth = std::max(depth, TreeDepth(t));
+    depth = std::max(depth, t.depth);
     for (size_t i = 0; i < t.left.size(); ++i) {
       int32_t top = -1;
       for (uint32_t j = t.cat_begin[i]; j < t.cat_end[i]; ++j) top = std::max(top, t.cats[j]);

@@ -20,6 +20,7 @@ struct TreeSpec {
   std::vector<int32_t> cats;
   int group = 0;        // the output group (class) this tree adds to
   float weight = 1.0f;  // dart's weight_drop; 1 for gbtree
+  int depth = 0;        // longest root-to-leaf path, set when the tree's shape is checked
 };
 
 struct ModelSpec {

@@ -1,5 +1,6 @@
 #include "sluice/models/xgboost_json.h"
 
+#include <algorithm>
 #include <string>
 
 #include "sluice/models/json_fields.h"
@@ -53,18 +54,22 @@ Status ParseCategories(element t, const std::string& path, TreeSpec* tree) {
 }
 
 // Walks the tree from its root without recursion: every child in range, no node reached twice
-// (so the arrays describe a tree, not a cycle or a DAG), and splits on existing features.
-Status CheckShape(const TreeSpec& t, int num_features, const std::string& path) {
+// (so the arrays describe a tree, not a cycle or a DAG), and splits on existing features. Records
+// the tree's depth on the way, which the evaluator's choice of layout needs.
+Status CheckShape(TreeSpec* tree, int num_features, const std::string& path) {
+  const TreeSpec& t = *tree;
   const int32_t n = static_cast<int32_t>(t.left.size());
   std::vector<uint8_t> seen(n, 0);
-  std::vector<int32_t> todo = {0};
-  while (!todo.empty()) {
-    const int32_t i = todo.back();
-    todo.pop_back();
+  std::vector<std::pair<int32_t, int>> stack = {{0, 0}};  // node, its depth
+  tree->depth = 0;
+  while (!stack.empty()) {
+    const auto [i, d] = stack.back();
+    stack.pop_back();
     if (seen[i])
       return Status::InvalidArgument(path + ": node " + std::to_string(i) +
                                      " is reached twice (not a tree)");
     seen[i] = 1;
+    tree->depth = std::max(tree->depth, d);
     if (t.left[i] == -1) continue;
     const std::string node = path + ": node " + std::to_string(i);
     if (t.left[i] < 0 || t.left[i] >= n || t.right[i] < 0 || t.right[i] >= n)
@@ -74,8 +79,8 @@ Status CheckShape(const TreeSpec& t, int num_features, const std::string& path) 
                                      ", the model has " + std::to_string(num_features));
     if (t.categorical[i] && t.cat_begin[i] == t.cat_end[i])
       return Status::InvalidArgument(node + " is a categorical split without categories");
-    todo.push_back(t.right[i]);
-    todo.push_back(t.left[i]);
+    stack.push_back({t.right[i], d + 1});
+    stack.push_back({t.left[i], d + 1});
   }
   return Status::Ok();
 }
@@ -131,7 +136,7 @@ Status ParseTree(element t, const std::string& path, int num_features, TreeSpec*
   }
   SLUICE_RETURN_IF_ERROR(ParseTreeArrays(t, path, tree));
   SLUICE_RETURN_IF_ERROR(ParseCategories(t, path, tree));
-  return CheckShape(*tree, num_features, path);
+  return CheckShape(tree, num_features, path);
 }
 
 }  // namespace
