@@ -181,6 +181,27 @@ TEST_F(KafkaTest, LagIsHighWatermarkMinusPosition) {
   EXPECT_EQ(c->Lag()[0].lag, 0);
 }
 
+// The runtime compares a checkpoint's offsets with the log start to notice records retention
+// deleted; the mock drops a partition's oldest messages beyond 5 MiB, as retention would.
+TEST_F(KafkaTest, WatermarksShowTheLogStartMovingWhenOldMessagesGo) {
+  ASSERT_TRUE(cluster_->CreateTopic("t", 1).ok());
+  ProduceN("t", 0, 100);
+  auto c = MakeConsumer("marks", {});
+  const TopicPartition tp{"t", 0};
+  auto marks = c->QueryWatermarks(tp, milliseconds(10000));
+  ASSERT_TRUE(marks.ok()) << marks.status().message();
+  EXPECT_EQ(marks->first, 0);
+  EXPECT_EQ(marks->second, 100);
+  auto p = MakeProducer();
+  const std::string kib(1024, 'x');
+  for (int i = 0; i < 6000; ++i) ASSERT_TRUE(p->Produce("t", "", kib, i).ok());
+  ASSERT_TRUE(p->Flush(milliseconds(20000)).ok());
+  marks = c->QueryWatermarks(tp, milliseconds(10000));
+  ASSERT_TRUE(marks.ok()) << marks.status().message();
+  EXPECT_GT(marks->first, 100) << "the mock keeps 5 MiB: the first 100 and more are gone";
+  EXPECT_EQ(marks->second, 6100);
+}
+
 TEST(KafkaConfig, PassesEveryPropertyThroughAndRefusesWhatBreaksGuarantees) {
   auto ok = BuildKafkaConf(KafkaRole::kConsumer, "h:1", "g",
                            {{"security.protocol", "sasl_ssl"},

@@ -18,3 +18,8 @@ set_tests_properties(kafka.run_end_to_end PROPERTIES TIMEOUT 240)
 add_test(NAME kafka.crash_recovery
          COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_crash_kafka.py ${SLUICE_BIN} ${WORK}/kafka_crash)
 set_tests_properties(kafka.crash_recovery PROPERTIES TIMEOUT 180)
+# Restarts replay (without output) what was delivered after the checkpoint; exactly_once's
+# transactional output across a restart (~40 s).
+add_test(NAME kafka.replay_exactly_once
+         COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_replay_kafka.py ${SLUICE_BIN} ${WORK}/kafka_replay)
+set_tests_properties(kafka.replay_exactly_once PROPERTIES TIMEOUT 240)

@@ -33,9 +33,12 @@ const char* kHelp =
     "status line and at exit (for node_exporter's textfile collector, or promtool).\n"
     "--state DIR keeps checkpoints of all keyed state with the source's position in RocksDB\n"
     "(every --checkpoint-interval, default 1s, and at stop): a restarted engine restores the\n"
-    "latest and resumes the source from there, so its state is exactly as if it never stopped;\n"
-    "outputs after that checkpoint are written again (at-least-once). --max-records N stops after\n"
-    "N records (benchmarks and tests).\n";
+    "latest and resumes the source from there, so its state is exactly as if it never stopped.\n"
+    "On Kafka, records between the checkpoint and the group's committed offsets are applied\n"
+    "again without output (theirs were delivered); outputs of a batch delivered but not yet\n"
+    "committed when the engine died are written again (at-least-once), unless the spec's\n"
+    "output sets exactly_once: true (Kafka transactions: outputs, dead letters and offsets\n"
+    "commit together). --max-records N stops after N records (benchmarks and tests).\n";
 
 std::atomic<bool> g_stop{false};
 

@@ -1,6 +1,7 @@
 #include "sluice/engine/endpoints.h"
 
 #include <map>
+#include <utility>
 #include <thread>
 
 #include "sluice/io/file_writer.h"
@@ -65,7 +66,10 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
     d->position = origin_[i].offset;
     d->position_is_line = false;
   }
+  bool Replaying() const override { return replaying_; }
   Status Delivered() override;
+  Status AddOffsetsTo(io::KafkaProducer* producer) override;
+  std::vector<std::string> TakeWarnings() override { return std::exchange(warnings_, {}); }
   void UpdateMetrics(monitor::Registry* m) const override;
   const std::string& name() const override { return name_; }
 
@@ -83,16 +87,12 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
     }
     return Status::Ok();
   }
-  // A partition resumes where the checkpoint's state stands, not at the group's committed offset
-  // (which may be ahead: outputs are committed per batch, state per checkpoint); the events in
-  // between are applied again, so state is exactly-once and those outputs repeat.
-  void OnAssigned(const std::vector<io::TopicPartition>& parts,
-                  std::vector<io::TopicPartitionOffset>* start) override {
-    for (const auto& tp : parts) {
-      auto it = done_.find(tp.partition);
-      if (it != done_.end()) start->push_back({tp.topic, tp.partition, io::KafkaOffset{it->second}});
-    }
+  Status ResumeEmpty() override {
+    from_log_start_ = true;
+    return Status::Ok();
   }
+  void OnAssigned(const std::vector<io::TopicPartition>& parts,
+                  std::vector<io::TopicPartitionOffset>* start) override;
   // The runtime commits after every chunk, before polling again: nothing is in flight here.
   void OnRevoked(const std::vector<io::TopicPartition>&, bool) override {}
 
@@ -101,21 +101,93 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
     int32_t partition;
     int64_t offset;
   };
+  bool IsReplay(int32_t partition, int64_t offset);
+
   std::unique_ptr<io::KafkaConsumer> consumer_;
   io::KafkaBatch batch_;
+  size_t next_ = 0;  // batch_'s first message not yet handed out
   std::vector<Pos> origin_;
   std::map<int32_t, int64_t> pending_;  // partition -> next offset, once delivered
   std::map<int32_t, int64_t> done_;     // partition -> next offset of what has been delivered
+  // partition -> the group's committed offset, while the records below it are being replayed
+  std::map<int32_t, int64_t> replay_until_;
+  bool replaying_ = false;
+  bool from_log_start_ = false;  // ResumeEmpty()
+  bool offsets_in_transaction_ = false;
+  std::vector<std::string> warnings_;
   std::string name_;
 };
+
+// A partition resumes where the checkpoint's state stands, not at the group's committed offset,
+// which is ahead when outputs were delivered after the checkpoint (outputs commit per batch,
+// state per checkpoint). The records in between are applied to state again, so state is
+// exactly-once, but their outputs were delivered and committed: they are replayed without
+// output. With an empty state (ResumeEmpty) a partition the group has committed is read from its
+// log start the same way. A resume offset below the partition's log start (retention deleted
+// records the state never saw) cannot be honoured: it is logged, and the partition starts at the
+// log start.
+void KafkaSource::OnAssigned(const std::vector<io::TopicPartition>& parts,
+                             std::vector<io::TopicPartitionOffset>* start) {
+  std::vector<io::TopicPartition> resumed;
+  for (const auto& tp : parts) {
+    if (done_.count(tp.partition) || from_log_start_) resumed.push_back(tp);
+  }
+  if (resumed.empty()) return;
+  auto committed = consumer_->Committed(resumed, std::chrono::seconds(10));
+  if (!committed.ok()) {
+    warnings_.push_back("could not read the group's committed offsets (" +
+                        committed.status().message() +
+                        "): outputs since the checkpoint will be written again");
+  }
+  for (size_t i = 0; i < resumed.size(); ++i) {
+    const io::TopicPartition& tp = resumed[i];
+    const int64_t committed_at = committed.ok() ? (*committed)[i].offset.value : -1;
+    auto it = done_.find(tp.partition);
+    if (it == done_.end() && committed_at < 0) continue;  // new to the group: auto.offset.reset
+    auto marks = consumer_->QueryWatermarks(tp, std::chrono::seconds(10));
+    if (!marks.ok()) {
+      warnings_.push_back("could not check the log start of " + tp.topic + "/" +
+                          std::to_string(tp.partition) + ": " + marks.status().message());
+    }
+    int64_t from = it != done_.end() ? it->second : 0;
+    if (marks.ok() && marks->first > from) {
+      warnings_.push_back("records lost to retention: " + tp.topic + "/" +
+                          std::to_string(tp.partition) + " offsets " + std::to_string(from) +
+                          " to " + std::to_string(marks->first - 1) +
+                          " were deleted before the state saw them; resuming at " +
+                          std::to_string(marks->first));
+      from = marks->first;
+    }
+    start->push_back({tp.topic, tp.partition, io::KafkaOffset{from}});
+    if (committed_at > from) replay_until_[tp.partition] = committed_at;
+  }
+}
+
+bool KafkaSource::IsReplay(int32_t partition, int64_t offset) {
+  auto it = replay_until_.find(partition);
+  if (it == replay_until_.end()) return false;
+  if (offset < it->second) return true;
+  replay_until_.erase(it);
+  return false;
+}
 
 Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::milliseconds wait) {
   chunk->data.clear();
   chunk->records.clear();
   origin_.clear();
-  SLUICE_RETURN_IF_ERROR(consumer_->Poll(&batch_, 10000, wait));
-  for (size_t i = 0; i < batch_.size(); ++i) {
+  if (next_ >= batch_.size()) {
+    next_ = 0;
+    SLUICE_RETURN_IF_ERROR(consumer_->Poll(&batch_, 10000, wait));
+  }
+  size_t i = next_;
+  for (; i < batch_.size(); ++i) {
     const io::KafkaMessageView m = batch_[i];
+    const bool replay = IsReplay(m.partition, m.offset.value);
+    if (i == next_) {
+      replaying_ = replay;
+    } else if (replay != replaying_ || chunk->data.size() + m.value.size() > max_bytes) {
+      break;  // the rest goes in the next chunk
+    }
     io::Record r;
     r.offset = chunk->data.size();
     r.length = m.value.size();
@@ -124,12 +196,24 @@ Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::
     origin_.push_back({m.partition, m.offset.value});
     pending_[m.partition] = m.offset.value + 1;
   }
-  batch_.Clear();
+  next_ = i;
+  if (next_ >= batch_.size()) batch_.Clear();
   chunk->data.reserve(chunk->data.size() + io::RecordReader::kPadding);
-  (void)max_bytes;  // a poll's batch is bounded by message count; librdkafka bounds the bytes
   return true;
 }
 
+Status KafkaSource::AddOffsetsTo(io::KafkaProducer* producer) {
+  if (pending_.empty()) return Status::Ok();
+  std::vector<io::TopicPartitionOffset> offsets;
+  for (const auto& [p, next] : pending_) offsets.push_back({name_, p, io::KafkaOffset{next}});
+  SLUICE_RETURN_IF_ERROR(
+      producer->SendOffsetsToTransaction(offsets, *consumer_, std::chrono::seconds(60)));
+  offsets_in_transaction_ = true;
+  return Status::Ok();
+}
+
+// Replayed records were committed before the restart (committing them again would move the
+// group's offset back); offsets sent with a transaction were committed by it.
 Status KafkaSource::Delivered() {
   if (pending_.empty()) return Status::Ok();
   std::vector<io::TopicPartitionOffset> offsets;
@@ -138,7 +222,9 @@ Status KafkaSource::Delivered() {
     done_[p] = next;
   }
   pending_.clear();
-  return consumer_->CommitSync(offsets);
+  const bool commit = !replaying_ && !offsets_in_transaction_;
+  offsets_in_transaction_ = false;
+  return commit ? consumer_->CommitSync(offsets) : Status::Ok();
 }
 
 void KafkaSource::UpdateMetrics(monitor::Registry* m) const {
@@ -172,44 +258,124 @@ class FileSink final : public Sink {
   std::unique_ptr<io::FileWriter> w_;
 };
 
-// Keyed by event id, so a consumer (or a compacted topic) can drop the repeats a crash between
-// checkpoints may cause. Delivery failures are kept and reported by Flush().
-class KafkaSink final : public Sink {
- public:
-  static Result<std::unique_ptr<Sink>> Open(const spec::KafkaSpec& k) {
-    std::unique_ptr<KafkaSink> s(new KafkaSink());
-    s->topic_ = k.topic;
+// A producer and the first delivery failure it reported (cleared when taken).
+struct ReportingProducer {
+  static Result<std::shared_ptr<ReportingProducer>> Create(const spec::KafkaSpec& k,
+                                                          std::vector<std::string> topics,
+                                                          std::string transactional_id) {
+    auto self = std::make_shared<ReportingProducer>();
     io::KafkaProducerOptions o;
     o.brokers = k.brokers;
     o.config = Properties(k);
-    o.topics = {k.topic};
-    KafkaSink* self = s.get();
-    o.on_delivery = [self](const io::KafkaDelivery& d) {
-      if (!d.status.ok() && self->error_.ok()) self->error_ = d.status;
+    o.topics = std::move(topics);
+    o.transactional_id = std::move(transactional_id);
+    ReportingProducer* raw = self.get();
+    o.on_delivery = [raw](const io::KafkaDelivery& d) {
+      if (!d.status.ok() && raw->error.ok()) raw->error = d.status;
     };
     auto p = io::KafkaProducer::Create(std::move(o));
     if (!p.ok()) return p.status();
-    s->producer_ = std::move(*p);
-    return std::unique_ptr<Sink>(std::move(s));
+    self->producer = std::move(*p);
+    return self;
   }
+  Status TakeError() { return std::exchange(error, Status::Ok()); }
+
+  std::unique_ptr<io::KafkaProducer> producer;
+  Status error;
+};
+
+// Keyed by event id, so a consumer (or a compacted topic) can drop the repeats a crash between
+// checkpoints may cause. Delivery failures are kept and reported by Flush(). In a transaction
+// (exactly_once) Flush() only reports them: the commit delivers.
+class KafkaSink final : public Sink {
+ public:
+  KafkaSink(std::shared_ptr<ReportingProducer> p, std::string topic, bool transactional)
+      : p_(std::move(p)), topic_(std::move(topic)), transactional_(transactional) {}
   Status Write(std::string_view key, std::string_view line) override {
-    return producer_->Produce(topic_, key, line, 0);
+    return p_->producer->Produce(topic_, key, line, 0);
   }
   Status Flush() override {
-    SLUICE_RETURN_IF_ERROR(producer_->Flush(std::chrono::milliseconds(60000)));
-    Status e = std::move(error_);
-    error_ = Status::Ok();
-    return e;
+    if (!transactional_) SLUICE_RETURN_IF_ERROR(p_->producer->Flush(std::chrono::milliseconds(60000)));
+    return p_->TakeError();
   }
   Status Close() override { return Flush(); }
 
  private:
-  std::unique_ptr<io::KafkaProducer> producer_;
+  std::shared_ptr<ReportingProducer> p_;
   std::string topic_;
-  Status error_;
+  bool transactional_;
 };
 
+Result<std::unique_ptr<Sink>> OpenKafkaSink(const spec::KafkaSpec& k) {
+  auto p = ReportingProducer::Create(k, {k.topic}, "");
+  if (!p.ok()) return p.status();
+  return std::unique_ptr<Sink>(new KafkaSink(std::move(*p), k.topic, false));
+}
+
+// librdkafka asks for the same call again after a retriable transaction error.
+template <typename Call>
+Status RetryTxn(io::KafkaProducer* p, Call call) {
+  Status s = call();
+  for (int attempt = 0; !s.ok() && p->last_txn_error() == io::KafkaTxnError::kRetriable && attempt < 10;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempt, 4)));
+    s = call();
+  }
+  return s;
+}
+
 }  // namespace
+
+struct OutputTransaction::Impl {
+  std::shared_ptr<ReportingProducer> p;
+  std::string output_topic, dead_topic;  // dead_topic empty: dead letters not on Kafka
+};
+
+OutputTransaction::OutputTransaction(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OutputTransaction::~OutputTransaction() = default;
+
+Result<std::unique_ptr<OutputTransaction>> OutputTransaction::Open(
+    const spec::Pipeline& pipeline, const std::string& transactional_id) {
+  if (!pipeline.output || !pipeline.output->kafka)
+    return Status::InvalidArgument("exactly_once needs the output on kafka");
+  auto impl = std::make_unique<Impl>();
+  const spec::KafkaSpec& out = *pipeline.output->kafka;
+  impl->output_topic = out.topic;
+  std::vector<std::string> topics = {out.topic};
+  if (pipeline.dead_letter && pipeline.dead_letter->kafka) {
+    impl->dead_topic = pipeline.dead_letter->kafka->topic;
+    topics.push_back(impl->dead_topic);
+  }
+  auto p = ReportingProducer::Create(out, std::move(topics), transactional_id);
+  if (!p.ok()) return p.status();
+  impl->p = std::move(*p);
+  io::KafkaProducer* producer = impl->p->producer.get();
+  // Fences this instance's previous incarnation and aborts the transaction it left open.
+  SLUICE_RETURN_IF_ERROR(RetryTxn(producer, [&] {
+    return producer->InitTransactions(std::chrono::seconds(60));
+  }));
+  SLUICE_RETURN_IF_ERROR(producer->BeginTransaction());
+  return std::unique_ptr<OutputTransaction>(new OutputTransaction(std::move(impl)));
+}
+
+std::unique_ptr<Sink> OutputTransaction::OutputSink() {
+  return std::make_unique<KafkaSink>(impl_->p, impl_->output_topic, true);
+}
+
+std::unique_ptr<Sink> OutputTransaction::DeadLetterSink() {
+  if (impl_->dead_topic.empty()) return nullptr;
+  return std::make_unique<KafkaSink>(impl_->p, impl_->dead_topic, true);
+}
+
+Status OutputTransaction::Commit(Source* source) {
+  io::KafkaProducer* producer = impl_->p->producer.get();
+  SLUICE_RETURN_IF_ERROR(source->AddOffsetsTo(producer));
+  SLUICE_RETURN_IF_ERROR(
+      RetryTxn(producer, [&] { return producer->CommitTransaction(std::chrono::seconds(60)); }));
+  SLUICE_RETURN_IF_ERROR(impl_->p->TakeError());
+  SLUICE_RETURN_IF_ERROR(source->Delivered());
+  return producer->BeginTransaction();
+}
 
 Result<std::unique_ptr<Source>> OpenSource(const spec::Pipeline& p, const SourceOptions& o) {
   if (o.input.empty() && p.source.kafka) return KafkaSource::Open(*p.source.kafka);
@@ -227,7 +393,7 @@ Result<std::unique_ptr<Source>> OpenSource(const spec::Pipeline& p, const Source
 Result<std::unique_ptr<Sink>> OpenSink(const std::string& path,
                                        const std::optional<spec::KafkaSpec>& kafka,
                                        const std::string& fallback) {
-  if (path.empty() && kafka) return KafkaSink::Open(*kafka);
+  if (path.empty() && kafka) return OpenKafkaSink(*kafka);
   if (path.empty() && fallback.empty()) return std::unique_ptr<Sink>(new NullSink());
   auto w = io::FileWriter::Create(path.empty() ? fallback : path);
   if (!w.ok()) return w.status();

@@ -20,6 +20,10 @@
 #include "sluice/monitor/metrics.h"
 #include "sluice/spec/pipeline.h"
 
+namespace sluice::io {
+class KafkaProducer;
+}  // namespace sluice::io
+
 namespace sluice::engine {
 
 class Source {
@@ -31,13 +35,31 @@ class Source {
                                   std::chrono::milliseconds wait) = 0;
   // Where record i of `chunk` (the last one Next filled) came from, for its dead letter.
   virtual void Origin(const io::Chunk& chunk, size_t i, io::DeadLetter* d) const = 0;
-  // Everything the last chunk produced has been delivered: make its progress durable.
+  // True when the last chunk holds records whose outputs and dead letters were delivered before
+  // a restart (Kafka: at or above the checkpoint's offset, below the group's committed one): the
+  // runtime applies them to state again and writes nothing for them, so a restart repeats no
+  // output it had delivered. A chunk never mixes replayed and new records.
+  virtual bool Replaying() const { return false; }
+  // Everything the last chunk produced has been delivered: make its progress durable (Kafka:
+  // commit its offsets, unless they went into a transaction with AddOffsetsTo).
   virtual core::Status Delivered() { return core::Status::Ok(); }
+  // exactly_once: puts the offsets reached by the chunks since the last Delivered() into
+  // `producer`'s open transaction, so they commit with its outputs. Kafka sources only.
+  virtual core::Status AddOffsetsTo(io::KafkaProducer* producer) {
+    return core::Status::InvalidArgument("exactly_once needs a kafka source");
+  }
+  // What the source has to say since the last call (e.g. offsets lost to retention), for the log.
+  virtual std::vector<std::string> TakeWarnings() { return {}; }
   virtual void UpdateMetrics(monitor::Registry* m) const {}
   // Where the source stands after the last chunk (for a checkpoint; `records` is left to the
   // caller), and going back there on restore, before the first Next.
   virtual std::vector<SourcePosition> Position() const = 0;
   virtual core::Status Resume(const std::vector<SourcePosition>& positions) = 0;
+  // Restoring an empty state (a state folder with no checkpoint yet): Kafka reads every partition
+  // the group has committed from its log start, replaying up to the committed offsets, so the
+  // state sees every event still in the log and no delivered output repeats. Files start at
+  // their beginning anyway.
+  virtual core::Status ResumeEmpty() { return core::Status::Ok(); }
   virtual const std::string& name() const = 0;
 };
 
@@ -49,6 +71,31 @@ class Sink {
   // Blocks until everything written is delivered (file: written out; Kafka: acknowledged).
   virtual core::Status Flush() = 0;
   virtual core::Status Close() = 0;
+};
+
+// exactly_once (output.exactly_once, docs/operations.md): one transactional producer for the
+// output topic, and for the dead-letter topic when dead letters go to Kafka. A transaction is
+// open from Open() on; Commit() commits it together with the source's offsets and opens the
+// next, so a read_committed consumer sees a batch's outputs once, and only with its offsets.
+// Any failure is returned: the engine stops, and on restart InitTransactions aborts what was
+// open, the checkpoint is restored and records up to the committed offsets are replayed without
+// output.
+class OutputTransaction {
+ public:
+  // `transactional_id` must be the same across restarts of one engine instance (it fences the
+  // instance's previous incarnation) and differ between instances.
+  static core::Result<std::unique_ptr<OutputTransaction>> Open(const spec::Pipeline& p,
+                                                               const std::string& transactional_id);
+  ~OutputTransaction();
+  std::unique_ptr<Sink> OutputSink();
+  // Null when dead letters do not go to Kafka.
+  std::unique_ptr<Sink> DeadLetterSink();
+  core::Status Commit(Source* source);
+
+ private:
+  struct Impl;
+  explicit OutputTransaction(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 struct SourceOptions {

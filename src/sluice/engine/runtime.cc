@@ -5,6 +5,8 @@
 #include <ctime>
 #include <thread>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -52,13 +54,15 @@ class Runtime {
 
  private:
   Status Batch(Clock::time_point read_at);
+  Status OpenTransaction();
+  void LogWarnings();
   Status DeadLetter(size_t i, Reason r, std::string_view detail);
   void Log(const std::string& level, const std::string& msg, const std::string& kv) const;
   void MaybeStatus(bool force);
   void InitMetrics();
   Status Restore();
   Status MaybeCheckpoint(bool force);
-  void UpdateMetrics(Clock::time_point read_at);
+  void UpdateMetrics(Clock::time_point read_at, bool written);
   void WriteMetricsFile() const;
   // The Kafka key of row r's output: its event id (empty without one).
   std::string_view KeyOf(size_t r) {
@@ -82,6 +86,7 @@ class Runtime {
   Clock::time_point last_checkpoint_;
   bool dirty_ = false;  // something was applied since the last checkpoint
   std::unique_ptr<Sink> out_, dead_;
+  std::unique_ptr<OutputTransaction> txn_;  // exactly_once
   std::string source_name_, line_, key_;
   io::Chunk chunk_;
   std::vector<std::string> parts_;
@@ -122,14 +127,14 @@ void Runtime::InitMetrics() {
 
 // After a batch is written: counts, and each output's latency (all of a batch's events were read
 // together and written together, so they share one latency).
-void Runtime::UpdateMetrics(Clock::time_point read_at) {
+void Runtime::UpdateMetrics(Clock::time_point read_at, bool written) {
   monitor::Registry* m = o_.metrics;
   if (!m) return;
   const double rows = static_cast<double>(processor_.rows());
   applied_total_->Inc(rows);
-  if (scores_total_) scores_total_->Inc(rows);
+  if (scores_total_ && written) scores_total_->Inc(rows);
   const double secs = std::chrono::duration<double>(Clock::now() - read_at).count();
-  if (rows > 0) latency_->ObserveMany(secs, processor_.rows());
+  if (written && rows > 0) latency_->ObserveMany(secs, processor_.rows());
   dead_total_->Inc(static_cast<double>(stats_.dead_letters - dead_counted_));
   dead_counted_ = stats_.dead_letters;
   for (int r = 1; r < core::kNumReasons; ++r) {
@@ -184,11 +189,50 @@ Status Runtime::Open() {
                        dead_kafka ? *dead_kafka : std::nullopt, "");
   if (!dead.ok()) return dead.status();
   dead_ = std::move(*dead);
+  if (p_.output && p_.output->exactly_once) SLUICE_RETURN_IF_ERROR(OpenTransaction());
   if (o_.state_dir.empty()) return Status::Ok();
   auto store = CheckpointStore::Open(o_.state_dir);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
   return Restore();
+}
+
+// exactly_once: outputs (and dead letters on Kafka) go through one transactional producer whose
+// transactions also commit the consumed offsets. Its id is the same on every restart of this
+// instance (so the new producer fences the old one and aborts what it left open) and differs
+// between instances: the spec's name, the group, this host and the state folder, unless the
+// output's config sets transactional.id.
+Status Runtime::OpenTransaction() {
+  if (!o_.input.empty() || !p_.source.kafka)
+    return Status::InvalidArgument("output.exactly_once needs the kafka source (not --input)");
+  if (!o_.output.empty() || (!o_.dead_letter.empty() && p_.dead_letter && p_.dead_letter->kafka))
+    return Status::InvalidArgument("output.exactly_once: --output/--dead-letter would bypass the transaction");
+  std::string id;
+  const auto& config = p_.output->kafka->config;
+  if (auto it = config.find("transactional.id"); it != config.end()) {
+    id = it->second;
+  } else {
+    char host[256] = {};
+    (void)gethostname(host, sizeof host - 1);
+    std::error_code ec;
+    const std::string state =
+        o_.state_dir.empty() ? "" : std::filesystem::absolute(o_.state_dir, ec).string();
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx",
+                  static_cast<unsigned long long>(std::hash<std::string>{}(state)));
+    id = "sluice-" + p_.name + "-" + p_.source.kafka->group + "-" + host + "-" + hash;
+  }
+  auto txn = OutputTransaction::Open(p_, id);
+  if (!txn.ok()) return txn.status();
+  txn_ = std::move(*txn);
+  out_ = txn_->OutputSink();
+  if (auto dead = txn_->DeadLetterSink()) dead_ = std::move(dead);
+  Log("info", "exactly-once output", "transactional_id=" + id);
+  return Status::Ok();
+}
+
+void Runtime::LogWarnings() {
+  for (const std::string& w : source_->TakeWarnings()) Log("warn", w, "source=" + source_name_);
 }
 
 // The latest checkpoint's state, and the source back at its position: every event after it is
@@ -197,7 +241,7 @@ Status Runtime::Restore() {
   auto info = processor_.Restore(store_.get());
   if (!info.ok() && info.status().code() == core::Code::kNotFound) {
     Log("info", "no checkpoint yet: starting afresh", "state=" + o_.state_dir);
-    return Status::Ok();
+    return source_->ResumeEmpty();
   }
   if (!info.ok()) return info.status();
   checkpoint_id_ = info->id;
@@ -240,9 +284,23 @@ Status Runtime::DeadLetter(size_t i, Reason r, std::string_view detail) {
 
 // One micro-batch: what has arrived, processed, its outputs and dead letters written out.
 Status Runtime::Batch(Clock::time_point read_at) {
+  // Replayed records (Source::Replaying) change state; their outputs and dead letters were
+  // delivered before the restart and are not written again.
+  const bool replay = source_->Replaying();
   Processor::Hooks hooks;
-  hooks.dead_letter = [this](size_t i, Reason r, std::string_view d) { return DeadLetter(i, r, d); };
+  hooks.dead_letter = [this, replay](size_t i, Reason r, std::string_view d) {
+    if (!replay) return DeadLetter(i, r, d);
+    ++stats_.dead_letters;
+    ++stats_.by_reason[static_cast<int>(r)];
+    return Status::Ok();
+  };
   SLUICE_RETURN_IF_ERROR(processor_.Process(chunk_, source_name_, hooks));
+  if (replay) {
+    stats_.replayed += static_cast<int64_t>(chunk_.records.size());
+    SLUICE_RETURN_IF_ERROR(source_->Delivered());
+    UpdateMetrics(read_at, false);
+    return Status::Ok();
+  }
   const bool with_features = p_.output && p_.output->include_features;
   parts_.resize(pool_.size());
   ends_.resize(pool_.size());
@@ -268,10 +326,15 @@ Status Runtime::Batch(Clock::time_point read_at) {
   }
   SLUICE_RETURN_IF_ERROR(out_->Flush());
   SLUICE_RETURN_IF_ERROR(dead_->Flush());
-  // Outputs and dead letters are delivered: the source may now record its progress.
-  SLUICE_RETURN_IF_ERROR(source_->Delivered());
+  if (txn_) {
+    // Outputs, dead letters and the offsets that produced them commit in one transaction.
+    SLUICE_RETURN_IF_ERROR(txn_->Commit(source_.get()));
+  } else {
+    // Outputs and dead letters are delivered: the source may now record its progress.
+    SLUICE_RETURN_IF_ERROR(source_->Delivered());
+  }
   stats_.outputs += static_cast<int64_t>(processor_.rows());
-  UpdateMetrics(read_at);
+  UpdateMetrics(read_at, true);
   return Status::Ok();
 }
 
@@ -303,6 +366,7 @@ Result<RunStats> Runtime::Run() {
   while (!Stopping()) {
     auto more = source_->Next(&chunk_, o_.batch_bytes, std::chrono::milliseconds(50));
     if (!more.ok()) return more.status();
+    LogWarnings();
     const auto read_at = Clock::now();
     if (!chunk_.records.empty()) {
       if (processor_.records() == 0) first_batch_ = read_at;
@@ -324,8 +388,8 @@ Result<RunStats> Runtime::Run() {
   stats_.busy_seconds = std::chrono::duration<double>(last_batch_ - first_batch_).count();
   MaybeStatus(true);
   Log("info", Stopping() ? "stopped on signal" : "end of input",
-      "records=" + std::to_string(stats_.records) + " outputs=" + std::to_string(stats_.outputs) +
-          " busy_seconds=" + std::to_string(stats_.busy_seconds));
+"records=" + std::to_string(stats_.records) + " outputs=" + std::to_string(stats_.outputs) +
+          " replayed=" + std::to_string(stats_.replayed) + " busy_seconds=" + std::to_string(stats_.busy_seconds));
   return stats_;
 }
 

@@ -39,6 +39,8 @@ struct RunOptions {
 struct RunStats {
   int64_t records = 0, applied = 0, dead_letters = 0, outputs = 0, keys = 0, checkpoints = 0;
   int64_t by_reason[core::kNumReasons] = {};
+  // records applied again after a restart without output: theirs had been delivered (Kafka)
+  int64_t replayed = 0;
   double seconds = 0;
   double busy_seconds = 0;  // from the first record read to the last batch written
 };

@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sluice/core/status.h"
@@ -99,6 +100,10 @@ class KafkaConsumer {
   // Per assigned partition: high watermark (as of the last fetch) − position (the next offset
   // Poll() will return), for sluice_kafka_consumer_lag{topic,partition}. No broker round trip.
   std::vector<PartitionLag> Lag() const;
+  // Asks the partition's leader for its low (log start) and high watermarks: the first offset
+  // still in the log, and the next offset to be written.
+  core::Result<std::pair<int64_t, int64_t>> QueryWatermarks(const TopicPartition& tp,
+                                                            std::chrono::milliseconds timeout);
   // For KafkaProducer::SendOffsetsToTransaction (exactly_once).
   core::Result<KafkaGroupMetadata> GroupMetadata() const;
 

@@ -103,7 +103,7 @@ Status ParseSource(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
 Status ParseSink(const YamlReader& r, const YAML::Node& n, const std::string& path, bool features,
                  Pipeline* p, SinkSpec* s) {
   if (features) {
-    SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"file", "kafka", "include_features"}));
+    SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"file", "kafka", "include_features", "exactly_once"}));
   } else {
     SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"file", "kafka"}));
   }
@@ -124,6 +124,13 @@ Status ParseSink(const YamlReader& r, const YAML::Node& n, const std::string& pa
     auto b = r.Bool(n["include_features"], Join(path, "include_features"));
     if (!b.ok()) return b.status();
     s->include_features = *b;
+  }
+  if (n["exactly_once"]) {
+    auto b = r.Bool(n["exactly_once"], Join(path, "exactly_once"));
+    if (!b.ok()) return b.status();
+    s->exactly_once = *b;
+    if (*b && !s->kafka)
+      return r.Error(n["exactly_once"], Join(path, "exactly_once"), "needs output to kafka");
   }
   return Status::Ok();
 }
@@ -340,6 +347,17 @@ Status ParseRoot(const YamlReader& r, const YAML::Node& root, Pipeline* p) {
     p->dead_letter.emplace();
     SLUICE_RETURN_IF_ERROR(
         ParseSink(r, root["dead_letter"], "dead_letter", false, p, &*p->dead_letter));
+  }
+  if (p->output && p->output->exactly_once) {
+    const YAML::Node& eo = root["output"]["exactly_once"];
+    if (!p->source.kafka)
+      return r.Error(eo, "output.exactly_once", "needs a kafka source (offsets commit with outputs)");
+    if (p->dead_letter && p->dead_letter->kafka &&
+        p->dead_letter->kafka->brokers != p->output->kafka->brokers) {
+      return r.Error(root["dead_letter"]["kafka"], "dead_letter.kafka",
+                     "with output.exactly_once, dead letters on kafka must use the output's brokers "
+                     "(one transaction covers both)");
+    }
   }
   if (root["labels"]) SLUICE_RETURN_IF_ERROR(ParseLabels(r, root["labels"], p));
   if (root["serve"]) SLUICE_RETURN_IF_ERROR(ParseServe(r, root["serve"], p));

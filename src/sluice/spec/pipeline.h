@@ -75,6 +75,10 @@ struct SinkSpec {
   std::string file;
   std::optional<KafkaSpec> kafka;
   bool include_features = false;
+  // output only: outputs, dead letters and consumed offsets commit together in Kafka
+  // transactions, so a read_committed consumer sees each output once (docs/operations.md).
+  // Needs a Kafka source and Kafka output; dead letters on Kafka go to the same cluster.
+  bool exactly_once = false;
 };
 
 struct ModelSpec {

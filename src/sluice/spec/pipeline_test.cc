@@ -30,6 +30,19 @@ TEST(Pipeline, ParsesExample) {
   EXPECT_EQ(p->base_dir, "dir");
 }
 
+TEST(Pipeline, ExactlyOnceNeedsKafkaInAndOut) {
+  auto p = ParsePipeline(std::string(kBase) +
+                             "source: {kafka: {brokers: a, topic: i, group: g}}\n"
+                             "output: {kafka: {brokers: a, topic: o}, exactly_once: true}\n"
+                             "dead_letter: {kafka: {brokers: a, topic: d}}\n",
+                         "spec.yaml");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(p->output->exactly_once);
+  auto q = ParsePipeline(std::string(kBase) + "output: {kafka: {brokers: a, topic: o}}\n", "s.yaml");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_FALSE(q->output->exactly_once);
+}
+
 // Each case appends or replaces text and expects "spec.yaml:LINE: KEY: ..." in the message.
 struct BadCase {
   std::string text;
@@ -69,6 +82,15 @@ TEST(Pipeline, ErrorsNameFileLineAndKey) {
        "event_time: required key is missing"},
       {b + "  - [unclosed\n", "YAML syntax error"},
       {b + "fields: {a: int}\n", "key given twice"},
+      {b + "output: {file: o.jsonl, exactly_once: true}\n",
+       "spec.yaml:13: output.exactly_once: needs output to kafka"},
+      {b + "output: {kafka: {topic: o}, exactly_once: true}\n",
+       "output.exactly_once: needs a kafka source"},
+      {b + "source: {kafka: {brokers: a, topic: i}}\noutput: {kafka: {brokers: a, topic: o}, "
+           "exactly_once: true}\ndead_letter: {kafka: {brokers: b, topic: d}}\n",
+       "dead_letter.kafka: with output.exactly_once, dead letters on kafka must use the output's"},
+      {b + "output: {kafka: {topic: o}, exactly_once: 1}\n", "expected true or false"},
+      {b + "dead_letter: {file: d.jsonl, exactly_once: true}\n", "unknown key"},
   };
   for (const auto& c : cases) {
     auto p = ParsePipeline(c.text, "spec.yaml");
