@@ -23,3 +23,7 @@ set_tests_properties(kafka.crash_recovery PROPERTIES TIMEOUT 180)
 add_test(NAME kafka.replay_exactly_once
          COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_replay_kafka.py ${SLUICE_BIN} ${WORK}/kafka_replay)
 set_tests_properties(kafka.replay_exactly_once PROPERTIES TIMEOUT 240)
+# A slow sink (brokers answering 400 ms late) slows consumption; memory bounded; lag metric (~20 s).
+add_test(NAME kafka.backpressure
+         COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_backpressure_kafka.py ${SLUICE_BIN} ${WORK}/kafka_backpressure)
+set_tests_properties(kafka.backpressure PROPERTIES TIMEOUT 240)

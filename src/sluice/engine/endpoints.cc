@@ -1,5 +1,6 @@
 #include "sluice/engine/endpoints.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 #include <thread>
@@ -54,6 +55,9 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   static Result<std::unique_ptr<Source>> Open(const spec::KafkaSpec& k) {
     std::unique_ptr<KafkaSource> s(new KafkaSource());
     s->name_ = k.topic;
+    auto reset = k.config.find("auto.offset.reset");  // Sluice's default is earliest
+    s->reset_to_earliest_ = reset == k.config.end() || reset->second == "earliest" ||
+                            reset->second == "smallest" || reset->second == "beginning";
     io::KafkaConsumerOptions o{k.brokers, k.group, {k.topic}, Properties(k), s.get()};
     auto c = io::KafkaConsumer::Create(std::move(o));
     if (!c.ok()) return c.status();
@@ -111,6 +115,10 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   std::map<int32_t, int64_t> done_;     // partition -> next offset of what has been delivered
   // partition -> the group's committed offset, while the records below it are being replayed
   std::map<int32_t, int64_t> replay_until_;
+  // partition -> the offset it starts at, when known (for its lag before its first record)
+  std::map<int32_t, int64_t> start_;
+  std::map<int32_t, int64_t> read_;  // partition -> next offset to hand out (for its lag)
+  bool reset_to_earliest_ = true;  // auto.offset.reset: where a partition without a start begins
   bool replaying_ = false;
   bool from_log_start_ = false;  // ResumeEmpty()
   bool offsets_in_transaction_ = false;
@@ -128,22 +136,23 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
 // log start.
 void KafkaSource::OnAssigned(const std::vector<io::TopicPartition>& parts,
                              std::vector<io::TopicPartitionOffset>* start) {
-  std::vector<io::TopicPartition> resumed;
-  for (const auto& tp : parts) {
-    if (done_.count(tp.partition) || from_log_start_) resumed.push_back(tp);
-  }
-  if (resumed.empty()) return;
-  auto committed = consumer_->Committed(resumed, std::chrono::seconds(10));
+  if (parts.empty()) return;
+  auto committed = consumer_->Committed(parts, std::chrono::seconds(10));
   if (!committed.ok()) {
     warnings_.push_back("could not read the group's committed offsets (" +
                         committed.status().message() +
                         "): outputs since the checkpoint will be written again");
   }
-  for (size_t i = 0; i < resumed.size(); ++i) {
-    const io::TopicPartition& tp = resumed[i];
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const io::TopicPartition& tp = parts[i];
+    read_.erase(tp.partition);
     const int64_t committed_at = committed.ok() ? (*committed)[i].offset.value : -1;
     auto it = done_.find(tp.partition);
-    if (it == done_.end() && committed_at < 0) continue;  // new to the group: auto.offset.reset
+    if (it == done_.end() && (!from_log_start_ || committed_at < 0)) {
+      // Resumes at the group's committed offset; else at auto.offset.reset (start unknown here).
+      if (committed_at >= 0) start_[tp.partition] = committed_at;
+      continue;
+    }
     auto marks = consumer_->QueryWatermarks(tp, std::chrono::seconds(10));
     if (!marks.ok()) {
       warnings_.push_back("could not check the log start of " + tp.topic + "/" +
@@ -159,6 +168,7 @@ void KafkaSource::OnAssigned(const std::vector<io::TopicPartition>& parts,
       from = marks->first;
     }
     start->push_back({tp.topic, tp.partition, io::KafkaOffset{from}});
+    start_[tp.partition] = from;
     if (committed_at > from) replay_until_[tp.partition] = committed_at;
   }
 }
@@ -194,7 +204,7 @@ Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::
     chunk->data.append(m.value);
     chunk->records.push_back(r);
     origin_.push_back({m.partition, m.offset.value});
-    pending_[m.partition] = m.offset.value + 1;
+    pending_[m.partition] = read_[m.partition] = m.offset.value + 1;
   }
   next_ = i;
   if (next_ >= batch_.size()) batch_.Clear();
@@ -228,7 +238,19 @@ Status KafkaSource::Delivered() {
 }
 
 void KafkaSource::UpdateMetrics(monitor::Registry* m) const {
-  for (const io::PartitionLag& l : consumer_->Lag()) {
+  for (io::PartitionLag l : consumer_->Lag()) {
+    if (l.high_watermark < 0) continue;
+    // librdkafka's position is past everything polled; the engine may still hold some of it.
+    if (auto read = read_.find(l.partition); read != read_.end()) {
+      l.lag = std::max<int64_t>(0, l.high_watermark - read->second);
+    } else {  // nothing handed out from it yet: from where it starts
+      auto start = start_.find(l.partition);
+      if (start != start_.end()) {
+        l.lag = std::max<int64_t>(0, l.high_watermark - start->second);
+      } else if (reset_to_earliest_ && l.low_watermark >= 0) {
+        l.lag = l.high_watermark - l.low_watermark;
+      }
+    }
     if (l.lag < 0) continue;
     m->GetGauge("sluice_kafka_consumer_lag", "Messages behind the partition's high watermark.",
                 {{"topic", l.topic}, {"partition", std::to_string(l.partition)}})

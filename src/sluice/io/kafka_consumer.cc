@@ -240,6 +240,7 @@ std::vector<PartitionLag> KafkaConsumer::Lag() const {
             RD_KAFKA_RESP_ERR_NO_ERROR &&
         high >= 0) {
       l.high_watermark = high;
+      l.low_watermark = low;
     }
     if (e.offset >= 0) l.position = e.offset;
     if (l.high_watermark >= 0 && l.position >= 0) l.lag = std::max<int64_t>(0, high - l.position);

@@ -55,6 +55,7 @@ struct PartitionLag {
   std::string topic;
   int32_t partition = -1;
   int64_t high_watermark = -1;  // -1: not fetched yet
+  int64_t low_watermark = -1;   // the log start as of the last fetch; -1: not fetched yet
   int64_t position = -1;        // -1: nothing consumed yet (then lag counts from low watermark)
   int64_t lag = -1;             // -1: unknown
 };
