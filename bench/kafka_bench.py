@@ -3,8 +3,11 @@
 produce loop doing no processing (bench_kafka_loop), on the same `sluice kafka-dev` cluster, the
 same generated log, in the same run. Both flush each batch's outputs before committing its
 offsets. Each run measures, for each of the two:
-  1. the maximum throughput: the whole log preloaded by kcat, consumed as fast as it goes
-     (events/s from the first record read to the last batch delivered, one engine thread);
+  1. the maximum throughput: the whole log preloaded by kcat keyed by user_id (so each card's
+     events keep their order in one partition, as a producer of such a stream would key them),
+     consumed as fast as it goes (events/s from the first record read to the last batch
+     delivered, one engine thread). Events late for their merchant key across partitions become
+     dead letters (SPEC.md section 3); their share is printed;
   2. event latency at half of that maximum: bench_kafka_latency produces the log's events at that
      rate (keyed by txn_id) into a fresh topic while the pipeline runs, reads the outputs and
      matches each to its input by key: latency = output received - input produced, per event.
@@ -93,7 +96,11 @@ def main():
     subprocess.run([a.sluice, "train", SPEC, "--data", feat, "--label", "is_fraud", "--out", model,
                     "--rounds", "100", "--early-stopping", "0", "--quiet",
                     "--registry", os.path.join(work, "reg")], check=True)
-    loop, engine, lat_loop, lat_engine = [], [], [], []
+    keyed = os.path.join(work, "ev.tsv")
+    with open(keyed, "w") as out:
+        for line in open(ev):
+            out.write(json.loads(line)["user_id"] + "\t" + line)
+    loop, engine, applied, lat_loop, lat_engine = [], [], [], [], []
     topics = ["events:6", "copy:6", "scores:6", "dead:1", "lin_loop:6", "lout_loop:6",
               "lin_engine:6", "lout_engine:6", "ldead:1"]
     for run in range(a.runs):
@@ -101,7 +108,8 @@ def main():
         b = cluster.bootstrap
         try:
             # 1. Maximum throughput over the preloaded log.
-            subprocess.run(["kcat", "-P", "-b", b, "-t", "events", "-l", ev], check=True)
+            subprocess.run(["kcat", "-P", "-b", b, "-t", "events", "-K", "\t", "-l", keyed],
+                           check=True)
             r = subprocess.run([a.loop, "--brokers", b, "--in", "events", "--out", "copy",
                                 "--group", f"loop{run}", "--count", str(a.events)],
                                capture_output=True, text=True, check=True)
@@ -112,6 +120,8 @@ def main():
                                 "--status-seconds", "0"], capture_output=True, text=True, check=True)
             busy = float(re.search(r"busy_seconds=([0-9.]+)", r.stderr).group(1))
             engine.append(a.events / busy)
+            outputs = int(re.search(r"outputs=([0-9]+)", r.stderr.splitlines()[-1]).group(1))
+            applied.append(outputs / a.events)
             # 2. Latency at half of each one's maximum, measured just before.
             n = WARMUP + a.latency_events
             p = subprocess.Popen([a.loop, "--brokers", b, "--in", "lin_loop", "--out", "lout_loop",
