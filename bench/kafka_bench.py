@@ -136,7 +136,7 @@ def main():
             lat_engine.append(latency(a, b, ev, "lin_engine", "lout_engine", "ldead", engine[-1] / 2,
                                       p))
             print(json.dumps({"run": run, "loop_per_s": round(loop[-1]),
-                              "engine_per_s": round(engine[-1]), "loop_latency": lat_loop[-1],
+                              "engine_per_s": round(engine[-1]), "scored_share": applied[-1], "loop_latency": lat_loop[-1],
                               "engine_latency": lat_engine[-1]}), file=sys.stderr)
         finally:
             cluster.stop()
@@ -148,6 +148,7 @@ def main():
     print(json.dumps({"events": a.events, "runs": a.runs, "loop_per_s": [round(x) for x in loop],
                       "engine_per_s": [round(x) for x in engine], "median_loop_per_s": round(l),
                       "median_engine_per_s": round(e), "ratio": round(e / l, 3),
+                      "engine_scored_share": round(statistics.median(applied), 3),
                       "latency_events": a.latency_events,
                       "loop_half_rate_p50_ms": med(lat_loop, "p50_ms"),
                       "loop_half_rate_p99_ms": med(lat_loop, "p99_ms"),
