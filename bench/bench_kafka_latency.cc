@@ -11,7 +11,7 @@
 // peer) runs alongside. Prints JSON with p50/p99/max in milliseconds.
 //   bench_kafka_latency --brokers B --in events --out scores [--dead dead] --events ev.jsonl
 //       --rate 50000 --count 40000 --warmup 200 [--id-field txn_id] [--key-field user_id]
-//       [--fetch-wait-ms 5]
+//       [--fetch-wait-ms 5] [--linger-ms 1]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -124,7 +124,8 @@ int main(int argc, char** argv) {
                     dead = Arg(argc, argv, "--dead", ""),
                     field = Arg(argc, argv, "--id-field", "txn_id"),
                     key_field = Arg(argc, argv, "--key-field", "user_id"),
-                    fetch_wait = Arg(argc, argv, "--fetch-wait-ms", "5");
+                    fetch_wait = Arg(argc, argv, "--fetch-wait-ms", "5"),
+                    linger = Arg(argc, argv, "--linger-ms", "1");
   const double rate = std::atof(Arg(argc, argv, "--rate", "10000").c_str());
   const size_t count = std::strtoull(Arg(argc, argv, "--count", "10000").c_str(), nullptr, 10);
   const size_t warmup = std::strtoull(Arg(argc, argv, "--warmup", "200").c_str(), nullptr, 10);
@@ -150,7 +151,7 @@ int main(int argc, char** argv) {
   KafkaProducerOptions po;
   po.brokers = brokers;
   po.topics = {in};
-  po.config = {{"linger.ms", "0"}};
+  po.config = {{"linger.ms", linger}};
   auto producer = KafkaProducer::Create(std::move(po));
   if (!producer.ok()) return Die(producer.status().message());
 

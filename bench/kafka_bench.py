@@ -9,8 +9,10 @@ offsets. Each run measures, for each of the two:
      delivered, one engine thread). Events late for their merchant key across partitions become
      dead letters (SPEC.md section 3); their share is printed;
   2. event latency at half of that maximum: bench_kafka_latency produces the log's events at that
-     rate (keyed by txn_id) into a fresh topic while the pipeline runs, reads the outputs and
-     matches each to its input by key: latency = output received - input produced, per event.
+     rate (keyed by user_id) into a fresh topic while the pipeline runs, reads the outputs and
+     matches each to its input by event id: latency = output received - input produced, per
+     event (outputs only; dead letters are counted apart);
+  3. the same latency with both at one moderate rate (--fixed-rate), where neither is saturated.
 Consumers in the latency runs (engine, loop and the output reader alike) use fetch.wait.max.ms
 = --fetch-wait-ms: librdkafka's mock holds an empty fetch that long even when data arrives.
 Prints medians over the runs and the engine/loop throughput ratio (target >= 0.5).
@@ -82,6 +84,8 @@ def main():
                     help="events per latency run (default: the log less the warm-up)")
     ap.add_argument("--fetch-wait-ms", type=int, default=5)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--fixed-rate", type=int, default=20000,
+                    help="also measure both at this same input rate (0: skip)")
     a = ap.parse_args()
     if not a.latency_events or a.latency_events > a.events - WARMUP:
         a.latency_events = a.events - WARMUP
@@ -102,7 +106,9 @@ def main():
             out.write(json.loads(line)["user_id"] + "\t" + line)
     loop, engine, applied, lat_loop, lat_engine = [], [], [], [], []
     topics = ["events:6", "copy:6", "scores:6", "dead:1", "lin_loop:6", "lout_loop:6",
-              "lin_engine:6", "lout_engine:6", "ldead:1"]
+              "lin_engine:6", "lout_engine:6", "ldead:1", "fin_loop:6", "fout_loop:6",
+              "fin_engine:6", "fout_engine:6", "fdead:1"]
+    fixed_loop, fixed_engine = [], []
     for run in range(a.runs):
         cluster = KafkaDev(a.sluice, topics)
         b = cluster.bootstrap
@@ -135,9 +141,24 @@ def main():
                                   "--status-seconds", "0"], stderr=subprocess.DEVNULL)
             lat_engine.append(latency(a, b, ev, "lin_engine", "lout_engine", "ldead", engine[-1] / 2,
                                       p))
+            if a.fixed_rate:  # 3. Both at one moderate rate: the latency each adds, unsaturated.
+                p = subprocess.Popen([a.loop, "--brokers", b, "--in", "fin_loop", "--out",
+                                      "fout_loop", "--group", f"floop{run}", "--count", str(n),
+                                      "--fetch-wait-ms", str(a.fetch_wait_ms)],
+                                     stdout=subprocess.DEVNULL)
+                fixed_loop.append(latency(a, b, ev, "fin_loop", "fout_loop", "", a.fixed_rate, p))
+                engine_spec(lspec, model, b, "fin_engine", f"fengine{run}", "fout_engine", "fdead",
+                            a.fetch_wait_ms)
+                p = subprocess.Popen([a.sluice, "run", lspec, "--max-records", str(n),
+                                      "--status-seconds", "0"], stderr=subprocess.DEVNULL)
+                fixed_engine.append(latency(a, b, ev, "fin_engine", "fout_engine", "fdead",
+                                            a.fixed_rate, p))
             print(json.dumps({"run": run, "loop_per_s": round(loop[-1]),
                               "engine_per_s": round(engine[-1]), "scored_share": applied[-1], "loop_latency": lat_loop[-1],
-                              "engine_latency": lat_engine[-1]}), file=sys.stderr)
+                              "engine_latency": lat_engine[-1],
+                              "fixed_rate_loop": fixed_loop[-1] if fixed_loop else None,
+                              "fixed_rate_engine": fixed_engine[-1] if fixed_engine else None}),
+                  file=sys.stderr)
         finally:
             cluster.stop()
     l, e = statistics.median(loop), statistics.median(engine)
@@ -153,7 +174,12 @@ def main():
                       "loop_half_rate_p50_ms": med(lat_loop, "p50_ms"),
                       "loop_half_rate_p99_ms": med(lat_loop, "p99_ms"),
                       "engine_half_rate_p50_ms": med(lat_engine, "p50_ms"),
-                      "engine_half_rate_p99_ms": med(lat_engine, "p99_ms")}))
+                      "engine_half_rate_p99_ms": med(lat_engine, "p99_ms"),
+                      "fixed_rate": a.fixed_rate,
+                      "loop_fixed_rate_p50_ms": med(fixed_loop, "p50_ms") if fixed_loop else None,
+                      "loop_fixed_rate_p99_ms": med(fixed_loop, "p99_ms") if fixed_loop else None,
+                      "engine_fixed_rate_p50_ms": med(fixed_engine, "p50_ms") if fixed_engine else None,
+                      "engine_fixed_rate_p99_ms": med(fixed_engine, "p99_ms") if fixed_engine else None}))
 
 
 if __name__ == "__main__":
