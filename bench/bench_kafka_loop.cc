@@ -2,8 +2,9 @@
 // processing. It reads --count messages from --in in a consumer group and produces each value,
 // unchanged and with its key, to --out; every batch is flushed before its offsets are committed,
 // exactly the delivery discipline `sluice run` keeps, so the only difference left is the engine's
-// work. Prints messages/s.
-//   bench_kafka_loop --brokers B --in events --out copy --group g --count N
+// work. Prints messages/s. --fetch-wait-ms sets the consumer's fetch.wait.max.ms (the latency
+// runs set it like the engine's, see bench/kafka_bench.py).
+//   bench_kafka_loop --brokers B --in events --out copy --group g --count N [--fetch-wait-ms W]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
                     out = Arg(argc, argv, "--out", "copy"), group = Arg(argc, argv, "--group", "loop");
   const long long count = std::atoll(Arg(argc, argv, "--count", "100000").c_str());
   KafkaProperties cfg = {{"session.timeout.ms", "3000"}, {"heartbeat.interval.ms", "500"}};
+  const std::string fetch_wait = Arg(argc, argv, "--fetch-wait-ms", "");
+  if (!fetch_wait.empty()) cfg.emplace_back("fetch.wait.max.ms", fetch_wait);
   auto consumer = KafkaConsumer::Create({brokers, group, {in}, cfg, nullptr});
   if (!consumer.ok()) return Die(consumer.status());
   KafkaProducerOptions po;

@@ -1,5 +1,8 @@
 #include "sluice/io/json_writer.h"
 
+#include <array>
+#include <cstdint>
+
 #include <simdjson.h>
 
 namespace sluice::io {
@@ -16,13 +19,32 @@ size_t Utf8SeqLen(std::string_view s, size_t i) {
   return simdjson::validate_utf8(s.data() + i, n) ? n : 0;
 }
 
+// Bytes copied as they are: printable ASCII other than the quote and backslash (kPlain[c] & 1),
+// and bytes >= 0x80 of a string already known to be valid UTF-8 (kPlain[c] & 2).
+constexpr std::array<uint8_t, 256> kPlain = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[c] = (c == '"' || c == '\\') ? 0 : 1;
+  for (int c = 0x80; c < 0x100; ++c) t[c] = 2;
+  return t;
+}();
+
 }  // namespace
 
 bool AppendJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   const bool valid = IsValidUtf8(s);
+  const uint8_t plain = valid ? 3 : 1;
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // Runs that need no escaping (nearly all of a record) are copied at once, not byte by byte:
+    // dead letters quote whole records, and this was their hot spot.
+    size_t run = i;
+    while (run < s.size() && (kPlain[static_cast<unsigned char>(s[run])] & plain)) ++run;
+    if (run > i) {
+      out->append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       size_t n = valid ? 1 : Utf8SeqLen(s, i);

@@ -58,12 +58,16 @@ const KafkaProperties& KafkaDefaults(KafkaRole role) {
       {"auto.offset.reset", "earliest"},
       {"isolation.level", "read_committed"},
       {"enable.partition.eof", "false"},
+      {"socket.nagle.disable", "true"},  // see kProducer
   };
   static const KafkaProperties kProducer = {
       {"client.id", "sluice"},
       {"enable.idempotence", "true"},
       {"acks", "all"},
       {"linger.ms", "5"},
+      // TCP_NODELAY, as Kafka's Java clients and brokers set it: small requests (a low-rate
+      // batch, a commit) go out at once instead of waiting on the peer's delayed ACK.
+      {"socket.nagle.disable", "true"},
   };
   return role == KafkaRole::kConsumer ? kConsumer : kProducer;
 }
