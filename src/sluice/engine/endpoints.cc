@@ -5,6 +5,7 @@
 #include <utility>
 #include <thread>
 
+#include "sluice/engine/partition_aligner.h"
 #include "sluice/io/file_writer.h"
 #include "sluice/io/kafka_consumer.h"
 #include "sluice/io/kafka_producer.h"
@@ -52,8 +53,9 @@ class FileSource final : public Source {
 // each record, and the copy lets the batch (and its fetch buffers) go at once.
 class KafkaSource final : public Source, io::KafkaRebalanceListener {
  public:
-  static Result<std::unique_ptr<Source>> Open(const spec::KafkaSpec& k) {
-    std::unique_ptr<KafkaSource> s(new KafkaSource());
+  static Result<std::unique_ptr<Source>> Open(const spec::Pipeline& p) {
+    const spec::KafkaSpec& k = *p.source.kafka;
+    std::unique_ptr<KafkaSource> s(new KafkaSource(p));
     s->name_ = k.topic;
     auto reset = k.config.find("auto.offset.reset");  // Sluice's default is earliest
     s->reset_to_earliest_ = reset == k.config.end() || reset->second == "earliest" ||
@@ -63,6 +65,10 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
     if (!c.ok()) return c.status();
     s->consumer_ = std::move(*c);
     return std::unique_ptr<Source>(std::move(s));
+  }
+  // Leaves the group while the members its rebalance listener (this) touches are alive.
+  ~KafkaSource() override {
+    if (consumer_) (void)consumer_->Close();
   }
   Result<bool> Next(io::Chunk* chunk, size_t max_bytes, std::chrono::milliseconds wait) override;
   void Origin(const io::Chunk&, size_t i, io::DeadLetter* d) const override {
@@ -97,10 +103,26 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   }
   void OnAssigned(const std::vector<io::TopicPartition>& parts,
                   std::vector<io::TopicPartitionOffset>* start) override;
-  // The runtime commits after every chunk, before polling again: nothing is in flight here.
-  void OnRevoked(const std::vector<io::TopicPartition>&, bool) override {}
+  // The runtime commits after every chunk, before polling again: nothing handed out is in
+  // flight here. What the aligner still holds was neither handed out nor committed: dropped, the
+  // partition's next owner reads it.
+  void OnRevoked(const std::vector<io::TopicPartition>& parts, bool) override {
+    for (const auto& tp : parts) {
+      aligner_.Revoke(tp.partition);
+      polled_.erase(tp.partition);
+      paused_.erase(tp.partition);
+    }
+  }
 
  private:
+  // Idle partitions stop holding the others back after this long without data.
+  static constexpr std::chrono::milliseconds kIdle{200};
+  // A partition buffered beyond this is paused until it drains to half (bounds memory).
+  static constexpr size_t kMaxBufferedPerPartition = 8 << 20;
+  explicit KafkaSource(const spec::Pipeline& p) : aligner_(p, kIdle) {}
+  bool CaughtUp(int32_t partition) const;
+  void Emit(io::Chunk* chunk, size_t max_bytes);
+  Status PauseOrResume();
   struct Pos {
     int32_t partition;
     int64_t offset;
@@ -109,7 +131,9 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
 
   std::unique_ptr<io::KafkaConsumer> consumer_;
   io::KafkaBatch batch_;
-  size_t next_ = 0;  // batch_'s first message not yet handed out
+  PartitionAligner aligner_;
+  std::map<int32_t, int64_t> polled_;  // partition -> next offset after what Poll returned
+  std::map<int32_t, bool> paused_;
   std::vector<Pos> origin_;
   std::map<int32_t, int64_t> pending_;  // partition -> next offset, once delivered
   std::map<int32_t, int64_t> done_;     // partition -> next offset of what has been delivered
@@ -146,6 +170,7 @@ void KafkaSource::OnAssigned(const std::vector<io::TopicPartition>& parts,
   for (size_t i = 0; i < parts.size(); ++i) {
     const io::TopicPartition& tp = parts[i];
     read_.erase(tp.partition);
+    aligner_.Assign(tp.partition, PartitionAligner::Clock::now());
     const int64_t committed_at = committed.ok() ? (*committed)[i].offset.value : -1;
     auto it = done_.find(tp.partition);
     if (it == done_.end() && (!from_log_start_ || committed_at < 0)) {
@@ -181,19 +206,25 @@ bool KafkaSource::IsReplay(int32_t partition, int64_t offset) {
   return false;
 }
 
-Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::milliseconds wait) {
-  chunk->data.clear();
-  chunk->records.clear();
-  origin_.clear();
-  if (next_ >= batch_.size()) {
-    next_ = 0;
-    SLUICE_RETURN_IF_ERROR(consumer_->Poll(&batch_, 10000, wait));
-  }
-  size_t i = next_;
-  for (; i < batch_.size(); ++i) {
-    const io::KafkaMessageView m = batch_[i];
-    const bool replay = IsReplay(m.partition, m.offset.value);
-    if (i == next_) {
+bool KafkaSource::CaughtUp(int32_t partition) const {
+  const auto [low, high] = consumer_->CachedWatermarks({name_, partition});
+  if (high < 0) return false;  // not fetched yet
+  auto polled = polled_.find(partition);
+  if (polled != polled_.end()) return polled->second >= high;
+  auto start = start_.find(partition);
+  if (start != start_.end()) return start->second >= high;
+  return low == high;  // an empty partition
+}
+
+// Records in event-time order across partitions (PartitionAligner), offset order within each;
+// replayed and new records never share a chunk.
+void KafkaSource::Emit(io::Chunk* chunk, size_t max_bytes) {
+  const auto now = PartitionAligner::Clock::now();
+  auto caught_up = [this](int32_t p) { return CaughtUp(p); };
+  for (int32_t p; (p = aligner_.Pick(caught_up, now)) >= 0;) {
+    const PartitionAligner::Message& m = aligner_.Head(p);
+    const bool replay = IsReplay(p, m.offset);
+    if (chunk->records.empty()) {
       replaying_ = replay;
     } else if (replay != replaying_ || chunk->data.size() + m.value.size() > max_bytes) {
       break;  // the rest goes in the next chunk
@@ -203,11 +234,54 @@ Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::
     r.length = m.value.size();
     chunk->data.append(m.value);
     chunk->records.push_back(r);
-    origin_.push_back({m.partition, m.offset.value});
-    pending_[m.partition] = read_[m.partition] = m.offset.value + 1;
+    origin_.push_back({p, m.offset});
+    pending_[p] = read_[p] = m.offset + 1;
+    aligner_.Pop(p);
   }
-  next_ = i;
-  if (next_ >= batch_.size()) batch_.Clear();
+}
+
+// Backpressure on a partition far ahead of the others: librdkafka stops fetching it (and drops
+// what it prefetched of it, fetched again from polled_ on resume).
+Status KafkaSource::PauseOrResume() {
+  for (const auto& [p, next] : polled_) {
+    const size_t bytes = aligner_.buffered_bytes(p);
+    bool& paused = paused_[p];
+    const io::TopicPartition tp{name_, p};
+    if (!paused && bytes > kMaxBufferedPerPartition) {
+      SLUICE_RETURN_IF_ERROR(consumer_->Pause({&tp, 1}));
+      paused = true;
+    } else if (paused && bytes < kMaxBufferedPerPartition / 2) {
+      SLUICE_RETURN_IF_ERROR(consumer_->Resume({&tp, 1}));
+      paused = false;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::milliseconds wait) {
+  chunk->data.clear();
+  chunk->records.clear();
+  origin_.clear();
+  const auto deadline = PartitionAligner::Clock::now() + wait;
+  for (;;) {
+    // Waits for a first message only when nothing is buffered; else a short look for more, so
+    // a partition the others wait on can deliver.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - PartitionAligner::Clock::now());
+    const auto timeout = aligner_.empty() ? std::max(left, std::chrono::milliseconds(0))
+                                          : std::min(left, std::chrono::milliseconds(5));
+    SLUICE_RETURN_IF_ERROR(consumer_->Poll(&batch_, 10000, std::max(timeout, std::chrono::milliseconds(0))));
+    const auto now = PartitionAligner::Clock::now();
+    for (size_t i = 0; i < batch_.size(); ++i) {
+      const io::KafkaMessageView m = batch_[i];
+      aligner_.Add(m.partition, m.offset.value, m.value, now);
+      polled_[m.partition] = m.offset.value + 1;
+    }
+    batch_.Clear();
+    Emit(chunk, max_bytes);
+    SLUICE_RETURN_IF_ERROR(PauseOrResume());
+    if (!chunk->records.empty() || PartitionAligner::Clock::now() >= deadline) break;
+  }
   chunk->data.reserve(chunk->data.size() + io::RecordReader::kPadding);
   return true;
 }
@@ -400,7 +474,7 @@ Status OutputTransaction::Commit(Source* source) {
 }
 
 Result<std::unique_ptr<Source>> OpenSource(const spec::Pipeline& p, const SourceOptions& o) {
-  if (o.input.empty() && p.source.kafka) return KafkaSource::Open(*p.source.kafka);
+  if (o.input.empty() && p.source.kafka) return KafkaSource::Open(p);
   const std::string input = o.input.empty() ? p.source.file : o.input;
   if (input.empty()) return Status::InvalidArgument("no input: give --input or a source");
   const auto framing = p.source.format == spec::Format::kCsv ? io::RecordReader::Framing::kCsv

@@ -260,6 +260,15 @@ core::Result<std::pair<int64_t, int64_t>> KafkaConsumer::QueryWatermarks(
   return std::make_pair(low, high);
 }
 
+std::pair<int64_t, int64_t> KafkaConsumer::CachedWatermarks(const TopicPartition& tp) const {
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(rk_.get(), tp.topic.c_str(), tp.partition, &low, &high) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return {-1, -1};
+  }
+  return {low, high};
+}
+
 core::Result<KafkaGroupMetadata> KafkaConsumer::GroupMetadata() const {
   KafkaGroupMetadata md(rd_kafka_consumer_group_metadata(rk_.get()));
   if (!md) return core::Status::InvalidArgument("kafka consumer: no group metadata (no group.id)");

@@ -104,6 +104,8 @@ class KafkaConsumer {
   // still in the log, and the next offset to be written.
   core::Result<std::pair<int64_t, int64_t>> QueryWatermarks(const TopicPartition& tp,
                                                             std::chrono::milliseconds timeout);
+  // The watermarks as of the partition's last fetch response (no round trip); -1s when unknown.
+  std::pair<int64_t, int64_t> CachedWatermarks(const TopicPartition& tp) const;
   // For KafkaProducer::SendOffsetsToTransaction (exactly_once).
   core::Result<KafkaGroupMetadata> GroupMetadata() const;
 
