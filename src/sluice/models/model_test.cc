@@ -221,7 +221,17 @@ void CheckRandomForest(int max_depth, int trees, uint32_t seed) {
   std::uniform_real_distribution<float> u(-1.2f, 1.2f);
   const size_t n = 203, stride = 5;
   std::vector<float> rows(n * stride);
-  for (float& x : rows) x = rng() % 7 == 0 ? kNaN : u(rng);
+  // Some cells are exactly a split threshold (x < thr must be false there, also after the
+  // single-row path bins the row), zeros of both signs, infinities or missing.
+  std::vector<float> thr;
+  for (const Tree& t : w.trees)
+    for (const std::string& c : t.cond) thr.push_back(std::stof(c));
+  const float kInf = std::numeric_limits<float>::infinity();
+  const float special[] = {kNaN, 0.0f, -0.0f, kInf, -kInf};
+  for (float& x : rows) {
+    const uint32_t pick = rng() % 10;
+    x = pick < 2 ? special[rng() % 5] : pick < 5 ? thr[rng() % thr.size()] : u(rng);
+  }
   std::vector<double> batch(n);
   m->PredictBatch(rows.data(), n, stride, batch.data());
   for (size_t r = 0; r < n; ++r) {
@@ -238,6 +248,7 @@ TEST(Model, RandomForestsMatchAPlainWalk) {
   CheckRandomForest(3, 20, 2);
   CheckRandomForest(6, 37, 3);
   CheckRandomForest(10, 9, 4);
+  CheckRandomForest(8, 70, 6);  // 32 trees at a time on a single row, then the rest one by one
   CheckRandomForest(14, 11, 5);  // general layout
 }
 
