@@ -234,6 +234,29 @@ class PerfectForest final : public Scorer {
   __attribute__((target("avx2"))) size_t AddRowBinned(const float* row, float* acc) const {
     alignas(32) int32_t bins[2 * kMaxBinnedFeatures];
     BinRow(row, bins);
+    const size_t slots = 2 * (bin_begin_.size() - 1);
+    switch ((slots + 7) / 8) {
+      case 1: return BinnedGroups<1>(bins, acc);
+      case 2: return BinnedGroups<2>(bins, acc);
+      case 3: return BinnedGroups<3>(bins, acc);
+      case 4: return BinnedGroups<4>(bins, acc);
+      case 5: return BinnedGroups<5>(bins, acc);
+      case 6: return BinnedGroups<6>(bins, acc);
+      case 7: return BinnedGroups<7>(bins, acc);
+      case 8: return BinnedGroups<8>(bins, acc);
+      default: break;
+    }
+    return BinnedGroups<0>(bins, acc);
+  }
+
+  // kTables > 0 (up to 32 features): the row's bins are kTables registers of 8, and a step looks
+  // them up with permutes and blends instead of a gather: ~7% faster on 20 features, measured.
+  // kTables == 0: gathered from the stack.
+  template <int kTables>
+  __attribute__((target("avx2"))) size_t BinnedGroups(const int32_t* bins, float* acc) const {
+    __m256i tab[kTables > 0 ? kTables : 1];
+    for (int k = 0; k < kTables; ++k)
+      tab[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bins + 8 * k));
     constexpr int R = kRegs;
     const uint32_t stride = inner_ + 1;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -255,7 +278,7 @@ class PerfectForest final : public Scorer {
       for (int d = 0; d < depth_; ++d) {
 #pragma GCC unroll 8
         for (int h = 0; h < R; ++h)
-          at[h] = BinnedStep(words + (t + 8 * h) * stride, node_off, at[h], bins);
+          at[h] = BinnedStep<kTables>(words + (t + 8 * h) * stride, node_off, at[h], bins, tab);
       }
       alignas(32) float leaf[8 * R];
 #pragma GCC unroll 8
@@ -277,10 +300,23 @@ class PerfectForest final : public Scorer {
 
   // One step of 8 walks over the binned layout: lane k reads word at[k] of its tree, then the
   // row's bin in the word's slot; at = 2 at + 2 - go_left.
+  template <int kTables>
   __attribute__((target("avx2"))) static __m256i BinnedStep(const int* base, __m256i node_off,
-                                                            __m256i at, const int32_t* bins) {
+                                                            __m256i at, const int32_t* bins,
+                                                            const __m256i* tab) {
     const __m256i word = _mm256_i32gather_epi32(base, _mm256_add_epi32(node_off, at), 4);
-    const __m256i x = _mm256_i32gather_epi32(bins, _mm256_srli_epi32(word, 16), 4);
+    const __m256i slot = _mm256_srli_epi32(word, 16);
+    __m256i x;
+    if constexpr (kTables == 0) {
+      x = _mm256_i32gather_epi32(bins, slot, 4);
+    } else {
+      x = _mm256_permutevar8x32_epi32(tab[0], slot);
+#pragma GCC unroll 8
+      for (int k = 1; k < kTables; ++k) {
+        const __m256i in_k = _mm256_cmpgt_epi32(slot, _mm256_set1_epi32(8 * k - 1));
+        x = _mm256_blendv_epi8(x, _mm256_permutevar8x32_epi32(tab[k], slot), in_k);
+      }
+    }
     const __m256i bin = _mm256_and_si256(word, _mm256_set1_epi32(0xFFFF));
     const __m256i left = _mm256_cmpgt_epi32(bin, x);  // -1 when x's bin < the node's
     return _mm256_add_epi32(_mm256_add_epi32(at, at),
