@@ -101,8 +101,8 @@ double BatchPass(const Data& d, size_t dim, size_t batch, std::vector<double>* p
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t e = 0; e < d.n; e += batch) {
     const size_t m = std::min(batch, d.n - e);
-    l->LearnBatch(d.idx, d.val, std::span(offsets).subspan(e, m + 1),
-                  std::span(d.y).subspan(e, m), std::span(*p).subspan(e, m));
+    l->LearnBatch(d.idx, d.val, std::span(offsets).subspan(e, m + 1), std::span(d.y).subspan(e, m),
+                  std::span(*p).subspan(e, m));
   }
   const double s = Seconds(t0);
   double psum = 0;
@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
     else
       return std::fprintf(stderr, "bench_ftrl: unknown flag %s\n", argv[i]), 2;
   }
-  if (nnz > dim || reps == 0 || batch == 0) return std::fprintf(stderr, "bench_ftrl: bad sizes\n"), 2;
+  if (nnz > dim || reps == 0 || batch == 0)
+    return std::fprintf(stderr, "bench_ftrl: bad sizes\n"), 2;
   const Data d = Make(n, nnz, dim, seed);
   std::vector<double> w(dim, 0.5);
   std::vector<double> learn_s, seq_s, dot_s, p(n);

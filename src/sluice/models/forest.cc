@@ -119,12 +119,13 @@ class PerfectForest final : public Scorer {
 
 #if defined(__x86_64__)
   // AddRow for numeric splits with AVX2 when the binned layout could not be built (more than
-  // kMaxBinnedFeatures features or 65535 thresholds of one feature): 8 * kRegs trees at a time, a walk per 32-bit lane of
-  // kRegs registers, every node, feature value and leaf fetched by a gather. A step is ~10 vector
-  // instructions for 8 trees instead of ~14 scalar ones per tree, and the 32 walks' misses
-  // overlap (8 and 16 walks were measurably slower, docs/benchmarks.md). The comparisons are the
-  // scalar ones (x < thr, ordered; NaN takes the default), and leaves are added in tree order, so
-  // the result is the same to the bit. Returns how many trees it scored; AddRow does the rest.
+  // kMaxBinnedFeatures features or 65535 thresholds of one feature): 8 * kRegs trees at a time, a
+  // walk per 32-bit lane of kRegs registers, every node, feature value and leaf fetched by a
+  // gather. A step is ~10 vector instructions for 8 trees instead of ~14 scalar ones per tree, and
+  // the 32 walks' misses overlap (8 and 16 walks were measurably slower, docs/benchmarks.md). The
+  // comparisons are the scalar ones (x < thr, ordered; NaN takes the default), and leaves are added
+  // in tree order, so the result is the same to the bit. Returns how many trees it scored; AddRow
+  // does the rest.
   static constexpr int kRegs = 4;
   __attribute__((target("avx2"))) size_t AddRowGather(const float* row, float* acc) const {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -236,15 +237,24 @@ class PerfectForest final : public Scorer {
     BinRow(row, bins);
     const size_t slots = 2 * (bin_begin_.size() - 1);
     switch ((slots + 7) / 8) {
-      case 1: return BinnedGroups<1>(bins, acc);
-      case 2: return BinnedGroups<2>(bins, acc);
-      case 3: return BinnedGroups<3>(bins, acc);
-      case 4: return BinnedGroups<4>(bins, acc);
-      case 5: return BinnedGroups<5>(bins, acc);
-      case 6: return BinnedGroups<6>(bins, acc);
-      case 7: return BinnedGroups<7>(bins, acc);
-      case 8: return BinnedGroups<8>(bins, acc);
-      default: break;
+      case 1:
+        return BinnedGroups<1>(bins, acc);
+      case 2:
+        return BinnedGroups<2>(bins, acc);
+      case 3:
+        return BinnedGroups<3>(bins, acc);
+      case 4:
+        return BinnedGroups<4>(bins, acc);
+      case 5:
+        return BinnedGroups<5>(bins, acc);
+      case 6:
+        return BinnedGroups<6>(bins, acc);
+      case 7:
+        return BinnedGroups<7>(bins, acc);
+      case 8:
+        return BinnedGroups<8>(bins, acc);
+      default:
+        break;
     }
     return BinnedGroups<0>(bins, acc);
   }
@@ -319,8 +329,7 @@ class PerfectForest final : public Scorer {
     }
     const __m256i bin = _mm256_and_si256(word, _mm256_set1_epi32(0xFFFF));
     const __m256i left = _mm256_cmpgt_epi32(bin, x);  // -1 when x's bin < the node's
-    return _mm256_add_epi32(_mm256_add_epi32(at, at),
-                            _mm256_add_epi32(_mm256_set1_epi32(2), left));
+    return _mm256_add_epi32(_mm256_add_epi32(at, at), _mm256_add_epi32(_mm256_set1_epi32(2), left));
   }
 
   // One step of 8 walks: lane k reads node at[k] of the tree at word offset node_off[k] from

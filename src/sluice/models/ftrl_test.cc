@@ -138,8 +138,8 @@ TEST(Ftrl, BatchLearningEqualsSequentialToTheBit) {
     for (size_t j = 0; j < k; ++j) idx.push_back(f[j]), val.push_back(rng() % 3 ? 1.0 : nd(rng));
     offsets.push_back(idx.size());
     y.push_back(static_cast<double>(rng() % 2));
-    want.push_back(seq.LearnSparse({idx.data() + offsets[e], k}, {val.data() + offsets[e], k},
-                                   y.back()));
+    want.push_back(
+        seq.LearnSparse({idx.data() + offsets[e], k}, {val.data() + offsets[e], k}, y.back()));
   }
   std::vector<double> got(y.size());
   for (size_t e = 0, m = 1; e < y.size(); e += m, m = m * 3 % 1000 + 1) {
@@ -148,7 +148,8 @@ TEST(Ftrl, BatchLearningEqualsSequentialToTheBit) {
                      std::span(got).subspan(e, m));
   }
   for (size_t e = 0; e < y.size(); ++e) ASSERT_EQ(got[e], want[e]) << "example " << e;
-  for (size_t i = 0; i <= kDim; ++i) EXPECT_EQ(batch.Weight(i), seq.Weight(i)) << "coordinate " << i;
+  for (size_t i = 0; i <= kDim; ++i)
+    EXPECT_EQ(batch.Weight(i), seq.Weight(i)) << "coordinate " << i;
 }
 
 TEST(Ftrl, RejectsBadParameters) {

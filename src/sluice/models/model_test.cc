@@ -248,10 +248,10 @@ TEST(Model, RandomForestsMatchAPlainWalk) {
   CheckRandomForest(3, 20, 2);
   CheckRandomForest(6, 37, 3);
   CheckRandomForest(10, 9, 4);
-  CheckRandomForest(8, 70, 6);  // 32 trees at a time on a single row, then the rest one by one
+  CheckRandomForest(8, 70, 6);      // 32 trees at a time on a single row, then the rest one by one
   CheckRandomForest(7, 40, 7, 29);  // the single row's bins in 8 registers
   CheckRandomForest(7, 40, 8, 40);  // the single row's bins gathered
-  CheckRandomForest(14, 11, 5);  // general layout
+  CheckRandomForest(14, 11, 5);     // general layout
 }
 
 }  // namespace
