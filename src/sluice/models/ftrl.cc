@@ -1,5 +1,6 @@
 #include "sluice/models/ftrl.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <cstdlib>
@@ -179,6 +180,22 @@ double FtrlLearner::LearnSparse(std::span<const uint32_t> idx, std::span<const d
   for (size_t k = done; k < idx.size(); ++k) Update(&state_[idx[k]], d * val[k]);
   if (params_.bias) Update(&state_[dim_], d);
   return p;
+}
+
+// Overlapping example e + 1's dot product with example e's update (when they share no feature)
+// was measured and dropped: checking that they share none cost more than the overlap saved
+// (docs/benchmarks.md, "Models: FTRL online learning").
+void FtrlLearner::LearnBatch(std::span<const uint32_t> idx, std::span<const double> val,
+                             std::span<const size_t> offsets, std::span<const double> y,
+                             std::span<double> p) {
+  const size_t n = y.size();
+  assert(offsets.size() == n + 1 && p.size() == n && idx.size() == val.size());
+  auto features = [&](size_t e) { return idx.subspan(offsets[e], offsets[e + 1] - offsets[e]); };
+  for (size_t e = 0; e < std::min(n, kBatchAhead); ++e) Prefetch(features(e));
+  for (size_t e = 0; e < n; ++e) {
+    if (e + kBatchAhead < n) Prefetch(features(e + kBatchAhead));
+    p[e] = LearnSparse(features(e), val.subspan(offsets[e], offsets[e + 1] - offsets[e]), y[e]);
+  }
 }
 
 double FtrlLearner::LearnDense(std::span<const double> x, double y) {

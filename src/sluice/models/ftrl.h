@@ -46,6 +46,13 @@ class FtrlLearner {
   // before updating.
   double LearnSparse(std::span<const uint32_t> idx, std::span<const double> val, double y);
   double LearnDense(std::span<const double> x, double y);
+  // LearnSparse on every example of a batch, in order (so the same predictions and weights, to
+  // the bit). Example e has the features idx[offsets[e], offsets[e + 1]) with their values in
+  // val and label y[e]; its prediction goes to p[e]. offsets has y.size() + 1 entries. The state
+  // of the example kBatchAhead positions later is prefetched while one learns.
+  void LearnBatch(std::span<const uint32_t> idx, std::span<const double> val,
+                  std::span<const size_t> offsets, std::span<const double> y, std::span<double> p);
+  static constexpr size_t kBatchAhead = 3;
 
   size_t dim() const { return dim_; }
   const FtrlParams& params() const { return params_; }

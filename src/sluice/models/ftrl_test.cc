@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <span>
+#include <vector>
 
 namespace sluice::models {
 namespace {
@@ -115,6 +118,38 @@ TEST(Ftrl, LearnsASimpleRuleAndExportsIt) {
   EXPECT_DOUBLE_EQ(m->Predict(row), l.PredictDense(row));
   EXPECT_NE(m->metadata_json().find("ftrl-proximal"), std::string::npos);
   EXPECT_FALSE(l.ToModel({"just_one"}).ok());
+}
+
+// A small dimension, so consecutive examples share coordinates most of the time; examples of 0
+// to 12 features; batches of uneven sizes.
+TEST(Ftrl, BatchLearningEqualsSequentialToTheBit) {
+  constexpr size_t kDim = 24;
+  FtrlLearner seq = Learner(kDim), batch = Learner(kDim);
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> nd;
+  std::vector<uint32_t> idx;
+  std::vector<double> val, y, want;
+  std::vector<size_t> offsets = {0};
+  for (int e = 0; e < 3000; ++e) {
+    const size_t k = rng() % 13;
+    std::vector<uint32_t> f(kDim);
+    for (uint32_t i = 0; i < kDim; ++i) f[i] = i;
+    std::shuffle(f.begin(), f.end(), rng);
+    for (size_t j = 0; j < k; ++j) idx.push_back(f[j]), val.push_back(rng() % 3 ? 1.0 : nd(rng));
+    offsets.push_back(idx.size());
+    y.push_back(static_cast<double>(rng() % 2));
+    want.push_back(
+        seq.LearnSparse({idx.data() + offsets[e], k}, {val.data() + offsets[e], k}, y.back()));
+  }
+  std::vector<double> got(y.size());
+  for (size_t e = 0, m = 1; e < y.size(); e += m, m = m * 3 % 1000 + 1) {
+    m = std::min(m, y.size() - e);
+    batch.LearnBatch(idx, val, std::span(offsets).subspan(e, m + 1), std::span(y).subspan(e, m),
+                     std::span(got).subspan(e, m));
+  }
+  for (size_t e = 0; e < y.size(); ++e) ASSERT_EQ(got[e], want[e]) << "example " << e;
+  for (size_t i = 0; i <= kDim; ++i)
+    EXPECT_EQ(batch.Weight(i), seq.Weight(i)) << "coordinate " << i;
 }
 
 TEST(Ftrl, RejectsBadParameters) {

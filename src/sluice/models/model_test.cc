@@ -187,7 +187,7 @@ struct Walker {
   }
 };
 
-void Grow(Tree* t, int node, int depth, int max_depth, std::mt19937* rng) {
+void Grow(Tree* t, int node, int depth, int max_depth, int features, std::mt19937* rng) {
   std::uniform_real_distribution<float> u(-1, 1);
   const bool split = depth < max_depth && (depth < 2 || (*rng)() % 4 != 0);
   char buf[32];
@@ -200,28 +200,38 @@ void Grow(Tree* t, int node, int depth, int max_depth, std::mt19937* rng) {
     t->cond.push_back("0"), t->default_left.push_back(0);
   }
   t->left[node] = l, t->right[node] = r;
-  t->feature[node] = static_cast<int>((*rng)() % 4);
+  t->feature[node] = static_cast<int>((*rng)() % features);
   t->default_left[node] = static_cast<int>((*rng)() % 2);
-  Grow(t, l, depth + 1, max_depth, rng);
-  Grow(t, r, depth + 1, max_depth, rng);
+  Grow(t, l, depth + 1, max_depth, features, rng);
+  Grow(t, r, depth + 1, max_depth, features, rng);
 }
 
-void CheckRandomForest(int max_depth, int trees, uint32_t seed) {
+void CheckRandomForest(int max_depth, int trees, uint32_t seed, int features = 4) {
   std::mt19937 rng(seed);
   Walker w;
   for (int i = 0; i < trees; ++i) {
     Tree t{{-1}, {-1}, {0}, {"0"}, {0}, {}, {}, {}, {}, {}};
-    Grow(&t, 0, 0, max_depth, &rng);
+    Grow(&t, 0, 0, max_depth, features, &rng);
     w.trees.push_back(t);
   }
   Options o;
-  o.num_feature = 4;
+  o.num_feature = features;
   auto m = Load(ModelJson(w.trees, o));
   ASSERT_TRUE(m);
   std::uniform_real_distribution<float> u(-1.2f, 1.2f);
-  const size_t n = 203, stride = 5;
+  const size_t n = 203, stride = features + 1;
   std::vector<float> rows(n * stride);
-  for (float& x : rows) x = rng() % 7 == 0 ? kNaN : u(rng);
+  // Some cells are exactly a split threshold (x < thr must be false there, also after the
+  // single-row path bins the row), zeros of both signs, infinities or missing.
+  std::vector<float> thr;
+  for (const Tree& t : w.trees)
+    for (const std::string& c : t.cond) thr.push_back(std::stof(c));
+  const float kInf = std::numeric_limits<float>::infinity();
+  const float special[] = {kNaN, 0.0f, -0.0f, kInf, -kInf};
+  for (float& x : rows) {
+    const uint32_t pick = rng() % 10;
+    x = pick < 2 ? special[rng() % 5] : pick < 5 ? thr[rng() % thr.size()] : u(rng);
+  }
   std::vector<double> batch(n);
   m->PredictBatch(rows.data(), n, stride, batch.data());
   for (size_t r = 0; r < n; ++r) {
@@ -238,7 +248,10 @@ TEST(Model, RandomForestsMatchAPlainWalk) {
   CheckRandomForest(3, 20, 2);
   CheckRandomForest(6, 37, 3);
   CheckRandomForest(10, 9, 4);
-  CheckRandomForest(14, 11, 5);  // general layout
+  CheckRandomForest(8, 70, 6);      // 32 trees at a time on a single row, then the rest one by one
+  CheckRandomForest(7, 40, 7, 29);  // the single row's bins in 8 registers
+  CheckRandomForest(7, 40, 8, 40);  // the single row's bins gathered
+  CheckRandomForest(14, 11, 5);     // general layout
 }
 
 }  // namespace
