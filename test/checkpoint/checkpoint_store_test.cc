@@ -115,6 +115,27 @@ TEST(CheckpointStore, DeltasApplyOverTheGeneration) {
   ExpectComplete(store->get());
 }
 
+// Background jobs run one at a time, in order; a failed one's error is what the next Submit and
+// Wait return (the runtime stops on it rather than write a delta over a checkpoint it lacks).
+TEST(CheckpointStore, SubmitRunsJobsInOrderAndReportsErrors) {
+  auto store = CheckpointStore::Open(TempDir("submit"));
+  ASSERT_TRUE(store.ok());
+  int ran = 0;
+  ASSERT_TRUE((*store)->Submit([&] {
+                       ++ran;
+                       return core::Status::Ok();
+                     })
+                  .ok());
+  ASSERT_TRUE((*store)->Submit([&] {
+                       ran *= 10;
+                       return core::Status::IoError("disk full");
+                     })
+                  .ok());
+  EXPECT_EQ((*store)->Wait().code(), core::Code::kIoError);
+  EXPECT_EQ(ran, 10);
+  EXPECT_EQ((*store)->Submit([] { return core::Status::Ok(); }).code(), core::Code::kIoError);
+}
+
 // The child of the test below (skipped when run on its own): full checkpoints, and two deltas
 // over each.
 TEST(CheckpointStore, ChildWritesForever) {

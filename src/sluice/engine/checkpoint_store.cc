@@ -127,6 +127,14 @@ struct CheckpointWriter::Batch {
 CheckpointStore::CheckpointStore() : h_(std::make_unique<Handles>()) {}
 
 CheckpointStore::~CheckpointStore() {
+  if (worker_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();  // after the last job: a submitted checkpoint is finished, not cut short
+  }
   if (!h_->db) return;
   for (auto& [id, cf] : h_->generations)
     h_->db->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
@@ -188,6 +196,40 @@ Status CheckpointStore::DropAllBut(uint64_t keep) {
     h_->db->DestroyColumnFamilyHandle(it->second).PermitUncheckedError();
     it = h_->generations.erase(it);
   }
+  return Status::Ok();
+}
+
+void CheckpointStore::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return job_ || quit_; });
+    if (!job_) return;  // quit, nothing pending
+    auto job = std::move(job_);
+    job_ = nullptr;
+    lock.unlock();
+    core::Status s = job();
+    lock.lock();
+    job_status_ = std::move(s);
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+Status CheckpointStore::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return !busy_; });
+  return job_status_;
+}
+
+Status CheckpointStore::Submit(std::function<Status()> job) {
+  SLUICE_RETURN_IF_ERROR(Wait());
+  if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = std::move(job);
+    busy_ = true;
+  }
+  cv_.notify_all();
   return Status::Ok();
 }
 
@@ -339,19 +381,81 @@ Status CheckpointReader::ForEach(
   return FromRocks(it_->status(), "read records");
 }
 
+namespace {
+
+// The debt is weighed against the live keys (admission's and the shards'), not the generation's
+// records: a full checkpoint stores admission 4096 keys to a record, a delta one per key.
+bool ChooseDelta(const CheckpointStore& store, CheckpointMode mode,
+                 const features::Admission& admission,
+                 const std::vector<features::Shard*>& shards) {
+  const int64_t changed = features::ChangedRecords(admission, shards);
+  int64_t live = admission.keys();
+  for (const features::Shard* s : shards) live += s->keys();
+  // A state of few keys is cheap to rewrite: the floor keeps tiny states from rewriting
+  // everything at every checkpoint.
+  const double debt_limit = kMaxDeltaDebt * static_cast<double>(std::max<int64_t>(live, 1024));
+  return store.current_id() != 0 &&
+         (mode == CheckpointMode::kDelta ||
+          (mode == CheckpointMode::kAuto &&
+           static_cast<double>(store.delta_records() + changed) <= debt_limit));
+}
+
+}  // namespace
+
+Status BufferedRecords::Put(std::string_view key, std::string_view value) {
+  const uint32_t lens[2] = {static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
+  buf_.push_back('p');
+  buf_.append(reinterpret_cast<const char*>(lens), 8);
+  buf_.append(key);
+  buf_.append(value);
+  return Status::Ok();
+}
+
+Status BufferedRecords::Delete(std::string_view key) {
+  const uint32_t lens[2] = {static_cast<uint32_t>(key.size()), 0};
+  buf_.push_back('d');
+  buf_.append(reinterpret_cast<const char*>(lens), 8);
+  buf_.append(key);
+  return Status::Ok();
+}
+
+Status BufferedRecords::WriteTo(features::StateSink* sink) const {
+  for (size_t pos = 0; pos + 9 <= buf_.size();) {
+    uint32_t lens[2];
+    std::memcpy(lens, buf_.data() + pos + 1, 8);
+    const std::string_view key(buf_.data() + pos + 9, lens[0]);
+    const std::string_view value(buf_.data() + pos + 9 + lens[0], lens[1]);
+    SLUICE_RETURN_IF_ERROR(buf_[pos] == 'p' ? sink->Put(key, value) : sink->Delete(key));
+    pos += 9 + lens[0] + lens[1];
+  }
+  return Status::Ok();
+}
+
+Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
+                            std::vector<SourcePosition> positions,
+                            const features::CompiledFeatures& cf, features::Admission* admission,
+                            const std::vector<features::Shard*>& shards, CheckpointMode mode) {
+  SLUICE_RETURN_IF_ERROR(store->Wait());  // the previous one is durable (or failed)
+  const bool delta = ChooseDelta(*store, mode, *admission, shards);
+  auto records = std::make_shared<BufferedRecords>();
+  SLUICE_RETURN_IF_ERROR(delta ? features::SaveChanges(admission, shards, records.get())
+                               : features::SaveState(admission, shards, records.get()));
+  auto info = std::make_shared<CheckpointInfo>();
+  info->id = id;
+  info->positions = std::move(positions);
+  info->state_header = features::SaveHeader(cf, *admission);
+  return store->Submit([store, id, delta, records, info]() -> Status {
+    auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
+    if (!writer.ok()) return writer.status();
+    SLUICE_RETURN_IF_ERROR(records->WriteTo(writer->get()));
+    return (*writer)->Commit(std::move(*info));
+  });
+}
+
 Status WriteCheckpoint(CheckpointStore* store, uint64_t id, std::vector<SourcePosition> positions,
                        const features::CompiledFeatures& cf, features::Admission* admission,
                        const std::vector<features::Shard*>& shards, CheckpointMode mode) {
-  const int64_t changed = features::ChangedRecords(*admission, shards);
-  // A generation of few records is cheap to rewrite: the floor keeps tiny states from
-  // rewriting everything at every checkpoint.
-  const double debt_limit =
-      kMaxDeltaDebt * static_cast<double>(std::max<int64_t>(store->base_records(), 1024));
-  const bool delta =
-      store->current_id() != 0 &&
-      (mode == CheckpointMode::kDelta ||
-       (mode == CheckpointMode::kAuto &&
-        static_cast<double>(store->delta_records() + changed) <= debt_limit));
+  const bool delta = ChooseDelta(*store, mode, *admission, shards);
   auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
   if (!writer.ok()) return writer.status();
   SLUICE_RETURN_IF_ERROR(delta ? features::SaveChanges(admission, shards, writer->get())

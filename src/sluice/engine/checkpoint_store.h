@@ -20,9 +20,14 @@
 // Ownership: CheckpointStore owns the rocksdb::DB and its column family handles; writers and
 // readers borrow it and must not outlive it. Not thread-safe: one thread checkpoints, and no
 // reader may be open while a writer commits (the commit drops the generation a reader reads).
+// The exception is Submit: it runs a job (which may use the store) on the store's own background
+// thread; until Wait returns, the calling thread must not use the store otherwise.
 #include <cstdint>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -135,6 +140,12 @@ class CheckpointStore {
   // Generations present on disk, the current one included (tests look at cleanup with it).
   std::vector<uint64_t> Generations() const;
 
+  // Runs `job` on the store's background thread, after waiting for the previous one (whose
+  // error, if any, is returned instead of starting this one). Wait: until the last job is done;
+  // its status. The destructor waits too.
+  core::Status Submit(std::function<core::Status()> job);
+  core::Status Wait();
+
  private:
   friend class CheckpointWriter;
   struct Handles;
@@ -149,11 +160,34 @@ class CheckpointStore {
   std::unique_ptr<Handles> h_;
   uint64_t current_id_ = 0;
   CheckpointInfo current_;  // its generation and record counts
+  // The background job (Submit): one at a time.
+  void WorkerLoop();
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<core::Status()> job_;  // guarded by mu_
+  bool busy_ = false, quit_ = false;    // guarded by mu_
+  core::Status job_status_;             // guarded by mu_
+};
+
+// A checkpoint's records serialised in memory (puts and deletes, in order), to be written to
+// the store later, on another thread. Not thread-safe; handed over whole.
+class BufferedRecords : public features::StateSink {
+ public:
+  core::Status Put(std::string_view key, std::string_view value) override;
+  core::Status Delete(std::string_view key) override;
+  // Replays every record into `sink`.
+  core::Status WriteTo(features::StateSink* sink) const;
+  size_t bytes() const { return buf_.size(); }
+
+ private:
+  std::string buf_;  // per record: u8 op, u32 key length, u32 value length, key, value
 };
 
 // How WriteCheckpoint writes: kFull always a new generation; kAuto a delta when the store's
 // current checkpoint is this very engine's last save or restore (the caller knows that, the
-// store does not), unless the delta debt would pass kMaxDeltaDebt × the generation's records;
+// store does not), unless the delta debt (records of the deltas since the last full one, this
+// one's included) would pass kMaxDeltaDebt × the live keys (admission's and the shards');
 // kDelta a delta whenever there is a current checkpoint (tests).
 enum class CheckpointMode { kFull, kAuto, kDelta };
 inline constexpr double kMaxDeltaDebt = 1.0;
@@ -166,6 +200,18 @@ core::Status WriteCheckpoint(CheckpointStore* store, uint64_t id,
                              const features::CompiledFeatures& cf, features::Admission* admission,
                              const std::vector<features::Shard*>& shards,
                              CheckpointMode mode = CheckpointMode::kFull);
+
+// As WriteCheckpoint, but only the serialisation runs on the calling thread: the records are
+// written to the store by its background thread (CheckpointStore::Submit), so the engine goes on
+// while RocksDB writes. It first waits for the previous checkpoint (a checkpoint never starts
+// before the one before it is durable). Costs memory for the serialised records meanwhile.
+// Call store->Wait() for the checkpoint to be durable (at shutdown).
+core::Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
+                                  std::vector<SourcePosition> positions,
+                                  const features::CompiledFeatures& cf,
+                                  features::Admission* admission,
+                                  const std::vector<features::Shard*>& shards,
+                                  CheckpointMode mode = CheckpointMode::kFull);
 
 // Restores the current checkpoint into a fresh admission and shards (any count) and returns its
 // info (positions to resume from). NotFound when there is none; InvalidArgument when it was taken

@@ -208,7 +208,7 @@ Status Processor::SaveCheckpoint(CheckpointStore* store, uint64_t id,
   // A failed write consumed the change sets: only a full checkpoint is right after it.
   delta_ok_ = false;
   SLUICE_RETURN_IF_ERROR(
-      WriteCheckpoint(store, id, std::move(positions), cf_, &admission_, shards, mode));
+      WriteCheckpointAsync(store, id, std::move(positions), cf_, &admission_, shards, mode));
   delta_ok_ = true;
   return Status::Ok();
 }

@@ -62,6 +62,8 @@ class Processor {
   // Between chunks: every key's state and admission, with the sources' positions (their
   // `records` set to this processor's count) — only what changed since the last checkpoint when
   // the store's current one is this processor's own (saved or restored), and that is cheaper.
+  // Returns once the records are serialised; the store's thread writes them (store->Wait() for
+  // the checkpoint to be durable). A save first waits for the previous one to be durable.
   // Restore: the latest checkpoint into this (fresh) processor, returning its positions;
   // NotFound when there is none.
   core::Status SaveCheckpoint(CheckpointStore* store, uint64_t id,

@@ -128,7 +128,7 @@ core::Status StateRestorer::Record(std::string_view key, std::string_view value)
       const uint64_t hash = XXH3_64bits(rest.data(), rest.size());
       Shard* owner = shards_[OwnerShard(hash, static_cast<int>(shards_.size()))];
       ++keys_;
-      return owner->RestoreKey(ks, rest, value);
+      return owner->RestoreKey(ks, rest, hash, value);
     }
   }
   return core::Status::Corruption("checkpoint record of unknown kind");

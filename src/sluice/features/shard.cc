@@ -315,11 +315,12 @@ core::Status Shard::SaveChanges(StateSink* sink) {
   return core::Status::Ok();
 }
 
-core::Status Shard::RestoreKey(int ks, std::string_view key, std::string_view value) {
+core::Status Shard::RestoreKey(int ks, std::string_view key, uint64_t hash,
+                               std::string_view value) {
   if (ks < 0 || ks >= static_cast<int>(tables_.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
-  if (OwnerShard(XXH3_64bits(key.data(), key.size()), num_shards_) != id_)
+  if (OwnerShard(hash, num_shards_) != id_)
     return core::Status::InvalidArgument("checkpoint key given to a shard that does not own it");
   KeyStatePtr st(KeyState::Create(layouts_[ks]));
   StateReader r(value);
@@ -331,7 +332,11 @@ core::Status Shard::RestoreKey(int ks, std::string_view key, std::string_view va
     return core::Status::Corruption("malformed checkpoint state for a key of key space " +
                                     cf_.key_spaces[ks].name);
   }
-  tables_[ks].insert_or_assign(std::string(key), std::move(st));
+  // By KeyRef: the table reuses the hash instead of hashing the key again.
+  const KeyRef ref{key, hash, false};
+  auto it = tables_[ks].lazy_emplace(
+      ref, [&](const auto& ctor) { ctor(std::string(key), KeyStatePtr()); });
+  it->second = std::move(st);
   return core::Status::Ok();
 }
 

@@ -50,8 +50,10 @@ class Shard {
   // Keys SaveChanges would visit (an upper bound of the records it writes).
   int64_t changed_keys() const { return changed_count_; }
   // One record written by SaveKeys of any shard of any shard count: the key must be one this
-  // shard owns now (OwnerShard of its hash). A key already present is replaced.
-  core::Status RestoreKey(int key_space, std::string_view key, std::string_view value);
+  // shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). A key already present is
+  // replaced.
+  core::Status RestoreKey(int key_space, std::string_view key, uint64_t hash,
+                          std::string_view value);
 
   int64_t keys() const;
   // Bytes of raw events held by all windows (what a window must keep, whatever the design).
