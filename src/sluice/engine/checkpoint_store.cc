@@ -146,6 +146,8 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string
   rocksdb::Options opts;
   opts.create_if_missing = true;
   opts.allow_concurrent_memtable_write = false;  // the vector memtable does not support it
+  // Deltas are in the synced WAL: closing need not flush them (the next Open replays them).
+  opts.avoid_flush_during_shutdown = true;
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(opts, dir, &names).ok())
     names = {rocksdb::kDefaultColumnFamilyName};  // a new store
