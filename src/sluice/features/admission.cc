@@ -88,11 +88,13 @@ void Admission::MaybeSweep() {
 void Admission::SaveHeader(StateWriter* w) const {
   w->I64(stream_time_);
   w->I64(last_sweep_);
+  w->U64(delta_seq_);
 }
 
 bool Admission::RestoreHeader(StateReader* r) {
   stream_time_ = r->I64();
   last_sweep_ = r->I64();
+  delta_seq_ = r->U64();
   return !r->failed();
 }
 
@@ -127,33 +129,51 @@ core::Status Admission::SaveKeys(StateSink* sink) {
   return core::Status::Ok();
 }
 
-// As Shard::SaveChanges; an evicted key's record is empty (a RocksDB delete could not remove
-// it from the chunk that holds it).
+// As Shard::SaveChanges, in chunks: per key (var length, key bytes, u8 present, svar newest when
+// present). An evicted key cannot be deleted from the full chunk that holds it: "absent" says it.
 core::Status Admission::SaveChanges(StateSink* sink) {
+  ++delta_seq_;
   std::string key, value;
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < newest_.size(); ++ks) {
     const std::string& list = changed_[ks];
     deleted.clear();
-    for (size_t pos = 0; pos + 4 <= list.size();) {
-      uint32_t n;
-      std::memcpy(&n, list.data() + pos, 4);
-      const std::string_view bytes(list.data() + pos + 4, n);
-      pos += 4 + n;
-      auto it = newest_[ks].find(bytes);
-      value.clear();
-      if (it != newest_[ks].end()) {
-        if (!it->second.changed) continue;
-        it->second.changed = false;
-        StateWriter w(&value);
-        w.SVar(it->second.newest);
-      } else if (!deleted.insert(bytes).second) {
-        continue;  // its tombstone is written already
-      }
+    uint32_t chunk = 0, n = 0;
+    value.assign(4, '\0');
+    auto flush = [&]() {
+      std::memcpy(value.data(), &n, 4);
+      char id[12];
+      const uint64_t seq = __builtin_bswap64(delta_seq_);  // big-endian: later deltas sort later
+      const uint32_t c = __builtin_bswap32(chunk++);
+      std::memcpy(id, &seq, 8);
+      std::memcpy(id + 8, &c, 4);
       key.clear();
-      AppendRecordKey(RecordKind::kAdmissionKey, static_cast<int>(ks), bytes, &key);
-      SLUICE_RETURN_IF_ERROR(sink->Put(key, value));
+      AppendRecordKey(RecordKind::kAdmissionDelta, static_cast<int>(ks), std::string_view(id, 12),
+                      &key);
+      core::Status s = sink->Put(key, value);
+      value.assign(4, '\0');
+      n = 0;
+      return s;
+    };
+    for (size_t pos = 0; pos + 4 <= list.size();) {
+      uint32_t len;
+      std::memcpy(&len, list.data() + pos, 4);
+      const std::string_view bytes(list.data() + pos + 4, len);
+      pos += 4 + len;
+      auto it = newest_[ks].find(bytes);
+      const bool present = it != newest_[ks].end();
+      if (present ? !it->second.changed : !deleted.insert(bytes).second) continue;  // written
+      StateWriter w(&value);
+      w.Var(bytes.size());
+      w.Raw(bytes.data(), bytes.size());
+      w.U8(present ? 1 : 0);
+      if (present) {
+        it->second.changed = false;
+        w.SVar(it->second.newest);
+      }
+      if (++n == kKeysPerRecord) SLUICE_RETURN_IF_ERROR(flush());
     }
+    if (n > 0) SLUICE_RETURN_IF_ERROR(flush());
     changed_[ks].clear();
   }
   changed_count_ = 0;
@@ -178,18 +198,26 @@ core::Status Admission::RestoreKeys(int ks, std::string_view value) {
   return core::Status::Ok();
 }
 
-core::Status Admission::RestoreKey(int ks, std::string_view key, std::string_view value) {
+core::Status Admission::RestoreDelta(int ks, std::string_view value) {
   if (ks < 0 || ks >= static_cast<int>(newest_.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
-  if (value.empty()) {
-    newest_[ks].erase(key);
-    return core::Status::Ok();
-  }
   StateReader r(value);
-  const int64_t newest = r.SVar();
+  const uint32_t n = r.U32();
+  if (n > r.remaining() / 2) r.Fail();
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    const std::string_view key = r.Take(r.VarCount(1));
+    const uint8_t present = r.U8();
+    if (present > 1) r.Fail();
+    if (r.failed()) break;
+    if (present) {
+      const int64_t newest = r.SVar();
+      if (!r.failed()) newest_[ks].insert_or_assign(std::string(key), Entry{newest, false});
+    } else {
+      newest_[ks].erase(key);
+    }
+  }
   if (!r.done()) return core::Status::Corruption("malformed checkpoint record of admission");
-  newest_[ks].insert_or_assign(std::string(key), Entry{newest, false});
   return core::Status::Ok();
 }
 

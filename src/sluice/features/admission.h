@@ -28,9 +28,10 @@ class Admission {
   // Checkpoints (checkpoint.h). The scalars go in the checkpoint's header. A full checkpoint
   // (SaveKeys) writes the keys' newest times in records of up to kKeysPerRecord keys
   // (RecordKind::kAdmission), a few large values being cheaper to store and read than one per
-  // key. An incremental one (SaveChanges) writes one kAdmissionKey record per key changed since
-  // the last save — its newest time, or empty when the key was evicted — which overrides the
-  // chunks: they sort after them, and restore applies them after (see StateRestorer).
+  // key. An incremental one (SaveChanges) writes the keys changed since the last save — each
+  // with its newest time, or as evicted — in kAdmissionDelta records of up to kKeysPerRecord
+  // keys, keyed by a delta sequence number (kept in the header) so that they sort after the
+  // chunks and after every earlier delta's: restore applies them in key order, later over earlier.
   static constexpr uint32_t kKeysPerRecord = 4096;
   void SaveHeader(StateWriter* w) const;
   core::Status SaveKeys(StateSink* sink);
@@ -40,7 +41,7 @@ class Admission {
   // the per-key records.
   bool RestoreHeader(StateReader* r);
   core::Status RestoreKeys(int key_space, std::string_view value);
-  core::Status RestoreKey(int key_space, std::string_view key, std::string_view value);
+  core::Status RestoreDelta(int key_space, std::string_view value);
 
   int64_t stream_time() const { return stream_time_; }
   int64_t keys() const;
@@ -61,6 +62,7 @@ class Admission {
   int64_t changed_count_ = 0;
   int64_t stream_time_;
   int64_t last_sweep_ = 0;
+  uint64_t delta_seq_ = 0;  // SaveChanges calls so far (restored from the header)
 };
 
 // True when `stream_time` says a key last seen at `newest` can never be reached again without

@@ -122,8 +122,8 @@ core::Status StateRestorer::Record(std::string_view key, std::string_view value)
   switch (static_cast<RecordKind>(key[0])) {
     case RecordKind::kAdmission:
       return admission_->RestoreKeys(ks, value);
-    case RecordKind::kAdmissionKey:
-      return admission_->RestoreKey(ks, rest, value);
+    case RecordKind::kAdmissionDelta:
+      return admission_->RestoreDelta(ks, value);
     case RecordKind::kKey: {
       const uint64_t hash = XXH3_64bits(rest.data(), rest.size());
       Shard* owner = shards_[OwnerShard(hash, static_cast<int>(shards_.size()))];

@@ -5,8 +5,8 @@
 //   header : magic "SLST", format version, layout fingerprint, key space count, admission scalars
 //   records: RecordKind::kKey          [k][ks][entity key]  → one key's KeyState (shard.cc)
 //            RecordKind::kAdmission    [a][ks][chunk, BE32]  → up to 4096 (key, newest time) pairs
-//            RecordKind::kAdmissionKey [b][ks][entity key]  → one key's newest time, or empty:
-//                                       evicted (written by incremental checkpoints only)
+//            RecordKind::kAdmissionDelta [b][ks][delta seq, BE64][chunk, BE32] → up to 4096
+//                                       (key, evicted or newest time): incremental checkpoints
 // A full checkpoint (SaveState) writes every record; an incremental one (SaveChanges) only what
 // changed since the last save, as puts and deletes to apply over the previous checkpoint.
 // A header from another format version or another feature layout (LayoutFingerprint) is refused.
@@ -48,7 +48,7 @@ core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards
 int64_t ChangedRecords(const Admission& admission, const std::vector<Shard*>& shards);
 
 // Reads a checkpoint into a fresh engine: Header first, then every record in key order (as a
-// store iterates them; only kAdmissionKey records must come after the kAdmission ones).
+// store iterates them; kAdmissionDelta records must come after the kAdmission ones, in order).
 class StateRestorer {
  public:
   // `shards` are the new engine's shards, shards[i]->id() == i; they and `admission` must have

@@ -169,11 +169,11 @@ Saved Save(Engine& e) {
 
 // Only what changed since the last save, applied over `s`.
 void SaveDelta(Engine& e, Saved* s) {
-  s->header = SaveHeader(e.cf_, e.admission_);
   std::vector<Shard*> shards;
   for (const auto& sh : e.shards_) shards.push_back(sh.get());
   s->sink.seen.clear();
   EXPECT_TRUE(SaveChanges(&e.admission_, shards, &s->sink).ok());
+  s->header = SaveHeader(e.cf_, e.admission_);  // after: it carries the delta sequence number
   EXPECT_EQ(ChangedRecords(e.admission_, shards), 0);
 }
 

@@ -146,8 +146,8 @@ class StateSink {
 
 // Record keys: a kind byte, the key space's index, then the kind's own bytes (the entity key for
 // kKey). Grouping by kind and key space keeps a store's records of one kind adjacent.
-// kAdmissionKey records sort after kAdmission ones, which they override.
-enum class RecordKind : uint8_t { kAdmission = 'a', kAdmissionKey = 'b', kKey = 'k' };
+// kAdmissionDelta records sort after kAdmission ones, which they override.
+enum class RecordKind : uint8_t { kAdmission = 'a', kAdmissionDelta = 'b', kKey = 'k' };
 inline void AppendRecordKey(RecordKind kind, int key_space, std::string_view rest,
                             std::string* out) {
   out->push_back(static_cast<char>(kind));
