@@ -2,8 +2,11 @@
 // of reading the same records back from the same store without restoring them (RocksDB iteration
 // only). State: --keys keys, each with --events-per-key events, spec as bench_state_memory plus
 // a bucketed mean and a count_distinct, fed through Admission and one Shard as backfill does.
+// Then one more event for a --changed fraction of the keys and an incremental checkpoint (a delta
+// over the full one): its time against the full checkpoint's, in the same run. The restore reads
+// the generation with the delta over it.
 //
-//   bench_checkpoint [--keys N] [--events-per-key E] [--dir DIR]
+//   bench_checkpoint [--keys N] [--events-per-key E] [--changed F] [--dir DIR]
 //
 // Prints one JSON object; restore_keys_per_s is the figure against the 2M keys/s target.
 #include <chrono>
@@ -38,17 +41,18 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Events round-robin over the keys, 1 s apart, so every key ends with E events in its windows.
-void BuildState(const features::CompiledFeatures& cf, int64_t keys, int epk, features::Admission* a,
-                features::Shard* shard) {
+// Events round-robin over the keys, 1 s apart, so every key ends with E events in its windows;
+// rounds [from, to), round `to - 1` only for the first `limit` keys.
+void BuildState(const features::CompiledFeatures& cf, int64_t keys, int from, int to,
+                int64_t limit, features::Admission* a, features::Shard* shard) {
   const spec::Pipeline& p = *cf.pipeline;
   const int kf = p.schema.Find("k"), mf = p.schema.Find("m"), xf = p.schema.Find("x");
   std::vector<core::Value> v(p.schema.size());
   std::vector<double> out(cf.num_features);
   io::StringArena arena;
   char key[32], merchant[32];
-  for (int e = 0; e < epk; ++e) {
-    for (int64_t k = 0; k < keys; ++k) {
+  for (int e = from; e < to; ++e) {
+    for (int64_t k = 0; k < (e == to - 1 ? limit : keys); ++k) {
       std::snprintf(key, sizeof key, "k%09lld", static_cast<long long>(k));
       std::snprintf(merchant, sizeof merchant, "m%d", static_cast<int>((k + e) % 7));
       v[kf] = core::Value::String(key);
@@ -65,19 +69,28 @@ void BuildState(const features::CompiledFeatures& cf, int64_t keys, int epk, fea
   }
 }
 
-int Run(int64_t keys, int epk, const std::string& dir) {
+int Run(int64_t keys, int epk, double changed, const std::string& dir) {
   auto p = spec::ParsePipeline(kSpec, "bench.yaml");
   auto cf = features::Compile(*p);
   if (!p.ok() || !cf.ok()) return 2;
   std::filesystem::remove_all(dir);
   features::Admission a(**cf);
   auto shard = std::make_unique<features::Shard>(**cf, 0, 1);
-  BuildState(**cf, keys, epk, &a, shard.get());
+  BuildState(**cf, keys, 0, epk, keys, &a, shard.get());
   auto store = engine::CheckpointStore::Open(dir);
   if (!store.ok()) return 2;
   auto t0 = std::chrono::steady_clock::now();
-  if (!engine::WriteCheckpoint(store->get(), 1, {}, **cf, a, {shard.get()}).ok()) return 2;
+  if (!engine::WriteCheckpoint(store->get(), 1, {}, **cf, &a, {shard.get()}).ok()) return 2;
   const double write_s = Seconds(t0);
+  const int64_t changed_keys = static_cast<int64_t>(changed * static_cast<double>(keys));
+  BuildState(**cf, keys, epk, epk + 1, changed_keys, &a, shard.get());
+  t0 = std::chrono::steady_clock::now();
+  if (!engine::WriteCheckpoint(store->get(), 2, {}, **cf, &a, {shard.get()},
+                               engine::CheckpointMode::kAuto)
+           .ok() ||
+      (*store)->current_generation() != 1)
+    return 2;
+  const double delta_s = Seconds(t0);
   shard.reset();
   // The limit: the same records read back, nothing done with them.
   t0 = std::chrono::steady_clock::now();
@@ -99,11 +112,13 @@ int Run(int64_t keys, int epk, const std::string& dir) {
   if (!s.ok() || !info.ok() || restored.keys() != keys) return 1;
   std::printf(
       "{\"keys\": %lld, \"events_per_key\": %d, \"records\": %lld, \"bytes\": %lld, "
-      "\"write_s\": %.3f, \"read_s\": %.3f, \"restore_s\": %.3f, \"write_keys_per_s\": %.0f, "
+      "\"write_s\": %.3f, \"changed_keys\": %lld, \"delta_s\": %.3f, \"delta_vs_full\": %.3f, "
+      "\"read_s\": %.3f, \"restore_s\": %.3f, \"write_keys_per_s\": %.0f, "
       "\"read_records_per_s\": %.0f, \"restore_keys_per_s\": %.0f, \"restore_vs_read\": %.3f}\n",
       static_cast<long long>(keys), epk, static_cast<long long>(records),
-      static_cast<long long>(bytes), write_s, read_s, restore_s, keys / write_s, records / read_s,
-      keys / restore_s, read_s / restore_s);
+      static_cast<long long>(bytes), write_s, static_cast<long long>(changed_keys), delta_s,
+      delta_s / write_s, read_s, restore_s, keys / write_s, records / read_s, keys / restore_s,
+      read_s / restore_s);
   return 0;
 }
 
@@ -113,11 +128,13 @@ int Run(int64_t keys, int epk, const std::string& dir) {
 int main(int argc, char** argv) {
   int64_t keys = 1'000'000;
   int epk = 1;
+  double changed = 0.1;
   std::string dir = "/tmp/sluice_bench_checkpoint";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--keys")) keys = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--events-per-key")) epk = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--changed")) changed = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
   }
-  return sluice::bench::Run(keys, epk, dir);
+  return sluice::bench::Run(keys, epk, changed, dir);
 }

@@ -6,7 +6,8 @@
 --oracle-logs: every variant of test/oracle/make_log.py (all aggregations over every window kind,
 late and expired events, TTL resets, bad records), several seeds. --fraud: examples/fraud with
 `sluice gen fraud` data. Each case runs checkpoint_driver at random split points with a shard
-count before the checkpoint and another after it.
+count before the checkpoint and another after it, once with full checkpoints only and once with
+a full checkpoint followed by two incremental ones (--deltas).
 """
 import argparse
 import os
@@ -21,14 +22,17 @@ SHARDS = [(1, 3), (2, 1), (3, 2)]
 
 def run_driver(driver, spec, events, workdir, seed, splits, shards):
     before, after = shards
-    cmd = [driver, spec, events, workdir, "--seed", str(seed), "--splits", str(splits),
-           "--shards-before", str(before), "--shards-after", str(after)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        sys.stderr.write(f"FAILED: {' '.join(cmd)}\n{r.stdout}{r.stderr}\n")
-        return False
-    print(r.stdout.strip())
-    return True
+    ok = True
+    for deltas in ([], ["--deltas"]):
+        cmd = [driver, spec, events, workdir, "--seed", str(seed), "--splits", str(splits),
+               "--shards-before", str(before), "--shards-after", str(after)] + deltas
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            sys.stderr.write(f"FAILED: {' '.join(cmd)}\n{r.stdout}{r.stderr}\n")
+            ok = False
+            continue
+        print(r.stdout.strip())
+    return ok
 
 
 def oracle_logs(args):

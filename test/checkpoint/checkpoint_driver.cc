@@ -120,6 +120,7 @@ struct Options {
   std::string spec, events, workdir;
   uint32_t seed = 1;
   int splits = 5, shards_before = 1, shards_after = 3;
+  bool deltas = false;  // each checkpoint = a full one and two incremental ones over it
 };
 
 int Fail(const std::string& msg, int code) {
@@ -166,9 +167,9 @@ class Driver {
 
  private:
   core::Status Start(Engine* e, size_t* first);
-  core::Status Checkpoint(Engine* e, size_t k, uint64_t id);
+  core::Status Checkpoint(Engine* e, size_t k, uint64_t id, engine::CheckpointMode mode);
   core::Result<size_t> Restore(Engine* e);
-  int CheckSplit(size_t k, uint64_t id);
+  int CheckSplit(size_t k, size_t mid, uint64_t* id);
 
   const Options& o_;
   const spec::Pipeline& p_;
@@ -188,11 +189,12 @@ core::Status Driver::Start(Engine* e, size_t* first) {
   return core::Status::Ok();
 }
 
-core::Status Driver::Checkpoint(Engine* e, size_t k, uint64_t id) {
+core::Status Driver::Checkpoint(Engine* e, size_t k, uint64_t id, engine::CheckpointMode mode) {
   auto store = engine::CheckpointStore::Open(store_dir_);
   if (!store.ok()) return store.status();
   const engine::SourcePosition pos{o_.events, -1, 0, static_cast<int64_t>(k)};
-  return engine::WriteCheckpoint(store->get(), id, {pos}, cf_, *e->admission(), e->shards());
+  return engine::WriteCheckpoint(store->get(), id, {pos}, cf_, e->admission(),
+                                 e->mutable_shards(), mode);
 }
 
 // Into a fresh engine from a freshly opened store: returns the record to resume at.
@@ -208,14 +210,25 @@ core::Result<size_t> Driver::Restore(Engine* e) {
   return static_cast<size_t>(info->positions[0].records);
 }
 
-int Driver::CheckSplit(size_t k, uint64_t id) {
+// The checkpoint at k is a full one at `mid` (≤ k) plus, with --deltas, deltas at two points
+// after it, the last at k: the restore reads a generation with deltas (and their tombstones)
+// applied over it.
+int Driver::CheckSplit(size_t k, size_t mid, uint64_t* id) {
   int64_t keys_before = 0;
   {
     Engine a(p_, cf_, o_.shards_before);
     size_t i = 0;
     if (auto s = Start(&a, &i); !s.ok()) return Fail(s.message(), 2);
-    for (; i < k; ++i) a.Apply(records_[i], static_cast<int64_t>(i));
-    if (auto s = Checkpoint(&a, k, id); !s.ok()) return Fail(s.message(), 2);
+    const size_t quarter = mid + (k - mid) / 2;
+    std::vector<std::pair<size_t, engine::CheckpointMode>> points = {
+        {mid, engine::CheckpointMode::kFull},
+        {quarter, engine::CheckpointMode::kDelta},
+        {k, engine::CheckpointMode::kDelta}};
+    if (!o_.deltas) points = {{k, engine::CheckpointMode::kFull}};
+    for (const auto& [at, mode] : points) {
+      for (; i < at; ++i) a.Apply(records_[i], static_cast<int64_t>(i));
+      if (auto s = Checkpoint(&a, at, ++*id, mode); !s.ok()) return Fail(s.message(), 2);
+    }
     keys_before = a.keys();
   }  // the engine and the store are gone: only the files remain
   Engine b(p_, cf_, o_.shards_after);
@@ -254,10 +267,12 @@ int Driver::Run() {
     splits.push_back(first + rng() % (records_.size() - first + 1));
   uint64_t id = 0;
   for (size_t k : splits) {
-    if (int rc = CheckSplit(k, ++id); rc != 0) return rc;
+    const size_t mid = first + (k > first ? rng() % (k - first + 1) : 0);
+    if (int rc = CheckSplit(k, mid, &id); rc != 0) return rc;
   }
-  std::printf("checkpoint_driver: %zu splits of %zu records identical (%d -> %d shards)\n",
-              splits.size(), records_.size() - first, o_.shards_before, o_.shards_after);
+  std::printf("checkpoint_driver: %zu splits of %zu records identical (%d -> %d shards%s)\n",
+              splits.size(), records_.size() - first, o_.shards_before, o_.shards_after,
+              o_.deltas ? ", full + 2 deltas each" : "");
   return 0;
 }
 
@@ -274,6 +289,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->shards_before = std::atoi(argv[++i]);
     else if (a == "--shards-after" && has_value)
       o->shards_after = std::atoi(argv[++i]);
+    else if (a == "--deltas")
+      o->deltas = true;
     else
       pos.push_back(a);
   }
@@ -291,7 +308,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &o))
     return Fail(
         "usage: checkpoint_driver SPEC EVENTS WORKDIR [--seed S] [--splits N] "
-        "[--shards-before A] [--shards-after B]",
+        "[--shards-before A] [--shards-after B] [--deltas]",
         2);
   auto p = spec::LoadPipeline(o.spec);
   if (!p.ok()) return Fail(p.status().message(), 2);

@@ -1,5 +1,6 @@
-// CheckpointStore: generations, cleanup, refusal of stale ids, and kill -9 at random moments
-// always leaving the previous or the new complete checkpoint.
+// CheckpointStore: generations, deltas over them, cleanup, refusal of stale ids, and kill -9 at
+// random moments (during full and incremental checkpoints) always leaving the previous or the new
+// complete checkpoint.
 #include "sluice/engine/checkpoint_store.h"
 
 #include <gtest/gtest.h>
@@ -31,6 +32,19 @@ core::Status WriteGeneration(CheckpointStore* store, uint64_t id, int n, bool co
   if (!w.ok()) return w.status();
   for (int i = 0; i < n; ++i) SLUICE_RETURN_IF_ERROR((*w)->Put(Key(i), Value(id, i)));
   if (!commit) return core::Status::Ok();
+  CheckpointInfo info{id, {{"topic", 3, 1000 + static_cast<int64_t>(id), 7}}, "header"};
+  return (*w)->Commit(info);
+}
+
+// A delta that turns the current checkpoint (any id) into checkpoint `id`'s records: every key
+// rewritten, the ones beyond RecordsOf(id) deleted. A torn delta would leave mixed values.
+core::Status WriteDelta(CheckpointStore* store, uint64_t id) {
+  auto w = store->BeginDelta(id);
+  if (!w.ok()) return w.status();
+  for (int i = 0; i < 7000; ++i) {
+    SLUICE_RETURN_IF_ERROR(i < RecordsOf(id) ? (*w)->Put(Key(i), Value(id, i))
+                                             : (*w)->Delete(Key(i)));
+  }
   CheckpointInfo info{id, {{"topic", 3, 1000 + static_cast<int64_t>(id), 7}}, "header"};
   return (*w)->Commit(info);
 }
@@ -73,14 +87,68 @@ TEST(CheckpointStore, GenerationsCommitAbandonAndCleanup) {
             (SourcePosition{"topic", 3, 1004, 7}));
 }
 
-// The child of the test below (skipped when run on its own).
+TEST(CheckpointStore, DeltasApplyOverTheGeneration) {
+  const std::string dir = TempDir("delta");
+  {
+    auto store = CheckpointStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    EXPECT_EQ((*store)->BeginDelta(1).status().code(), core::Code::kInvalidArgument);  // no base
+    ASSERT_TRUE(WriteGeneration(store->get(), 1, RecordsOf(1), true).ok());
+    ASSERT_TRUE(WriteDelta(store->get(), 2).ok());
+    ASSERT_TRUE(WriteDelta(store->get(), 3).ok());
+    EXPECT_EQ((*store)->BeginDelta(3).status().code(), core::Code::kInvalidArgument);  // stale
+    auto abandoned = (*store)->BeginDelta(4);  // never committed: never written
+    ASSERT_TRUE(abandoned.ok());
+    ASSERT_TRUE((*abandoned)->Put(Key(0), "torn").ok());
+  }
+  auto store = CheckpointStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ((*store)->current_id(), 3u);
+  EXPECT_EQ((*store)->current_generation(), 1u);
+  EXPECT_EQ((*store)->base_records(), RecordsOf(1));
+  EXPECT_EQ((*store)->delta_records(), 2 * 7000);
+  EXPECT_EQ((*store)->Generations(), std::vector<uint64_t>{1});
+  ExpectComplete(store->get());
+  ASSERT_TRUE(WriteGeneration(store->get(), 5, RecordsOf(5), true).ok());  // full: debt repaid
+  EXPECT_EQ((*store)->Generations(), std::vector<uint64_t>{5});
+  EXPECT_EQ((*store)->delta_records(), 0);
+  ExpectComplete(store->get());
+}
+
+// Background jobs run one at a time, in order; a failed one's error is what the next Submit and
+// Wait return (the runtime stops on it rather than write a delta over a checkpoint it lacks).
+TEST(CheckpointStore, SubmitRunsJobsInOrderAndReportsErrors) {
+  auto store = CheckpointStore::Open(TempDir("submit"));
+  ASSERT_TRUE(store.ok());
+  int ran = 0;
+  ASSERT_TRUE((*store)->Submit([&] {
+                       ++ran;
+                       return core::Status::Ok();
+                     })
+                  .ok());
+  ASSERT_TRUE((*store)->Submit([&] {
+                       ran *= 10;
+                       return core::Status::IoError("disk full");
+                     })
+                  .ok());
+  EXPECT_EQ((*store)->Wait().code(), core::Code::kIoError);
+  EXPECT_EQ(ran, 10);
+  EXPECT_EQ((*store)->Submit([] { return core::Status::Ok(); }).code(), core::Code::kIoError);
+}
+
+// The child of the test below (skipped when run on its own): full checkpoints, and two deltas
+// over each.
 TEST(CheckpointStore, ChildWritesForever) {
   const char* dir = std::getenv("SLUICE_CKPT_CHILD_DIR");
   if (!dir) GTEST_SKIP() << "only run as the child of KillNineLeavesACompleteCheckpoint";
   auto store = CheckpointStore::Open(dir);
   if (!store.ok()) _exit(3);
   for (uint64_t id = (*store)->current_id() + 1;; ++id) {
-    if (!WriteGeneration(store->get(), id, RecordsOf(id), true).ok()) _exit(4);
+    const bool delta = id % 3 != 0 && (*store)->current_id() != 0;
+    if (!(delta ? WriteDelta(store->get(), id)
+                : WriteGeneration(store->get(), id, RecordsOf(id), true))
+             .ok())
+      _exit(4);
   }
 }
 
@@ -90,7 +158,7 @@ TEST(CheckpointStore, KillNineLeavesACompleteCheckpoint) {
   const std::string dir = TempDir("kill");
   std::mt19937 rng(7);
   uint64_t last = 0;
-  for (int round = 0; round < 8; ++round) {
+  for (int round = 0; round < 12; ++round) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from testlib import SPEC, check, finish  # noqa: E402
@@ -47,17 +48,19 @@ def reference(sluice, spec, work, events, extra):
     shutil.copy(events, inp)
     cmd = engine(sluice, spec, inp, os.path.join(d, "out.jsonl"), os.path.join(d, "dead.jsonl"),
                  os.path.join(d, "state"))
+    start = time.monotonic()
     subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+    seconds = time.monotonic() - start
     with open(inp, "a") as f:
         f.write(extra)
     cmd[cmd.index("--output") + 1] = os.path.join(d, "out_more.jsonl")
     cmd[cmd.index("--dead-letter") + 1] = os.path.join(d, "dead_more.jsonl")
     subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     return (lines_of([os.path.join(d, "out.jsonl")]), lines_of([os.path.join(d, "dead.jsonl")]),
-            lines_of([os.path.join(d, "out_more.jsonl")]))
+            lines_of([os.path.join(d, "out_more.jsonl")]), seconds)
 
 
-def crashing(sluice, spec, work, events, extra, seed):
+def crashing(sluice, spec, work, events, extra, seed, ref_seconds):
     rng = random.Random(seed)
     d = os.path.join(work, f"crash{seed}")
     shutil.rmtree(d, ignore_errors=True)
@@ -72,7 +75,9 @@ def crashing(sluice, spec, work, events, extra, seed):
         deads.append(dead)
         p = subprocess.Popen(engine(sluice, spec, inp, out, dead, state), stderr=subprocess.DEVNULL)
         try:
-            p.wait(timeout=rng.uniform(0.05, 0.8) if attempt < 8 else 600)
+            # Within the uninterrupted run's time, so the first attempt is always killed (a
+            # fast engine would otherwise finish before the kill and test nothing).
+            p.wait(timeout=rng.uniform(0.05, min(0.8, 0.7 * ref_seconds)) if attempt < 8 else 600)
         except subprocess.TimeoutExpired:
             p.send_signal(signal.SIGKILL)
             p.wait()
@@ -103,10 +108,11 @@ def main():
     head, tail = all_lines[:70000], all_lines[70000:]
     open(events, "w").write("\n".join(head) + "\n")
     extra = "\n".join(tail) + "\n"
-    ref_out, ref_dead, ref_more = reference(sluice, spec, work, events, extra)
+    ref_out, ref_dead, ref_more, ref_seconds = reference(sluice, spec, work, events, extra)
     by_id = {json.loads(l)["event_id"]: l for l in ref_out}
     for seed in range(3):
-        outs, deads, more, kills = crashing(sluice, spec, work, events, extra, seed)
+        outs, deads, more, kills = crashing(sluice, spec, work, events, extra, seed,
+                                            max(ref_seconds, 0.1))
         differ = sum(1 for l in outs if by_id.get(json.loads(l)["event_id"]) != l)
         covered = {json.loads(l)["event_id"] for l in outs}
         check(kills > 0, f"seed {seed}: killed with SIGKILL {kills} time(s)")

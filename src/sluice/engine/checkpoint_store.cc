@@ -5,6 +5,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -19,7 +20,7 @@ namespace {
 
 constexpr char kCurrentKey[] = "current";
 constexpr char kInfoMagic[4] = {'S', 'L', 'C', 'P'};
-constexpr uint32_t kInfoVersion = 1;
+constexpr uint32_t kInfoVersion = 2;  // 2: generation and delta counts
 constexpr size_t kBatchBytes = 8 << 20;  // bounds the memory a checkpoint holds outside the state
 constexpr std::string_view kGenPrefix = "gen-";
 
@@ -48,6 +49,9 @@ std::string EncodeInfo(const CheckpointInfo& info) {
   w.Raw(kInfoMagic, 4);
   w.U32(kInfoVersion);
   w.U64(info.id);
+  w.U64(info.generation);
+  w.I64(info.base_records);
+  w.I64(info.delta_records);
   w.Bytes(info.state_header);
   w.U32(static_cast<uint32_t>(info.positions.size()));
   for (const SourcePosition& p : info.positions) {
@@ -64,10 +68,19 @@ Result<CheckpointInfo> DecodeInfo(std::string_view bytes) {
   features::StateReader r(bytes);
   char magic[4];
   r.Raw(magic, 4);
-  if (r.failed() || std::memcmp(magic, kInfoMagic, 4) != 0 || r.U32() != kInfoVersion)
+  if (r.failed() || std::memcmp(magic, kInfoMagic, 4) != 0)
     return Status::Corruption("checkpoint store: unreadable `current` record");
+  if (const uint32_t v = r.U32(); v != kInfoVersion) {
+    return Status::InvalidArgument("checkpoint store format version " + std::to_string(v) +
+                                   ", this build reads " + std::to_string(kInfoVersion) +
+                                   ": run the build that wrote it, or start with an empty state "
+                                   "directory");
+  }
   CheckpointInfo info;
   info.id = r.U64();
+  info.generation = r.U64();
+  info.base_records = r.I64();
+  info.delta_records = r.I64();
   info.state_header = std::string(r.Bytes());
   const uint32_t n = r.U32();
   for (uint32_t i = 0; i < n && !r.failed(); ++i) {
@@ -114,6 +127,14 @@ struct CheckpointWriter::Batch {
 CheckpointStore::CheckpointStore() : h_(std::make_unique<Handles>()) {}
 
 CheckpointStore::~CheckpointStore() {
+  if (worker_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();  // after the last job: a submitted checkpoint is finished, not cut short
+  }
   if (!h_->db) return;
   for (auto& [id, cf] : h_->generations)
     h_->db->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
@@ -125,6 +146,8 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string
   rocksdb::Options opts;
   opts.create_if_missing = true;
   opts.allow_concurrent_memtable_write = false;  // the vector memtable does not support it
+  // Deltas are in the synced WAL: closing need not flush them (the next Open replays them).
+  opts.avoid_flush_during_shutdown = true;
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(opts, dir, &names).ok())
     names = {rocksdb::kDefaultColumnFamilyName};  // a new store
@@ -157,10 +180,11 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string
     auto info = DecodeInfo(current);
     if (!info.ok()) return info.status();
     store->current_id_ = info->id;
+    store->current_ = std::move(*info);
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "read current");
   }
-  SLUICE_RETURN_IF_ERROR(store->DropAllBut(store->current_id_));
+  SLUICE_RETURN_IF_ERROR(store->DropAllBut(store->current_.generation));
   return store;
 }
 
@@ -177,6 +201,40 @@ Status CheckpointStore::DropAllBut(uint64_t keep) {
   return Status::Ok();
 }
 
+void CheckpointStore::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return job_ || quit_; });
+    if (!job_) return;  // quit, nothing pending
+    auto job = std::move(job_);
+    job_ = nullptr;
+    lock.unlock();
+    core::Status s = job();
+    lock.lock();
+    job_status_ = std::move(s);
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+Status CheckpointStore::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return !busy_; });
+  return job_status_;
+}
+
+Status CheckpointStore::Submit(std::function<Status()> job) {
+  SLUICE_RETURN_IF_ERROR(Wait());
+  if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = std::move(job);
+    busy_ = true;
+  }
+  cv_.notify_all();
+  return Status::Ok();
+}
+
 std::vector<uint64_t> CheckpointStore::Generations() const {
   std::vector<uint64_t> ids;
   for (const auto& [id, cf] : h_->generations) ids.push_back(id);
@@ -189,15 +247,46 @@ Result<std::unique_ptr<CheckpointWriter>> CheckpointStore::Begin(uint64_t id) {
                                    " is not newer than the current one (" +
                                    std::to_string(current_id_) + ")");
   }
-  SLUICE_RETURN_IF_ERROR(DropAllBut(current_id_));  // an abandoned generation
+  SLUICE_RETURN_IF_ERROR(DropAllBut(current_.generation));  // an abandoned generation
   rocksdb::ColumnFamilyHandle* cf = nullptr;
   SLUICE_RETURN_IF_ERROR(FromRocks(
       h_->db->CreateColumnFamily(GenerationOptions(), GenName(id), &cf), "create generation"));
   h_->generations[id] = cf;
-  return std::unique_ptr<CheckpointWriter>(new CheckpointWriter(this, id, cf));
+  return std::unique_ptr<CheckpointWriter>(new CheckpointWriter(this, id, cf, false));
 }
 
-Status CheckpointStore::Commit(uint64_t id, const CheckpointInfo& info,
+Result<std::unique_ptr<CheckpointWriter>> CheckpointStore::BeginDelta(uint64_t id) {
+  if (current_id_ == 0) return Status::InvalidArgument("no checkpoint to write a delta over");
+  if (id <= current_id_) {
+    return Status::InvalidArgument("checkpoint id " + std::to_string(id) +
+                                   " is not newer than the current one (" +
+                                   std::to_string(current_id_) + ")");
+  }
+  auto gen = h_->generations.find(current_.generation);
+  if (gen == h_->generations.end())
+    return Status::Corruption("checkpoint store: the current generation is missing");
+  return std::unique_ptr<CheckpointWriter>(new CheckpointWriter(this, id, gen->second, true));
+}
+
+Status CheckpointStore::CommitDelta(uint64_t id, int64_t records, const CheckpointInfo& info,
+                                    CheckpointWriter::Batch* batch) {
+  CheckpointInfo named = info;
+  named.id = id;
+  named.generation = current_.generation;
+  named.base_records = current_.base_records;
+  named.delta_records = current_.delta_records + records;
+  // The records and `current` in one batch: RocksDB applies it whole or not at all.
+  SLUICE_RETURN_IF_ERROR(
+      FromRocks(batch->wb.Put(h_->default_cf, kCurrentKey, EncodeInfo(named)), "batch"));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  SLUICE_RETURN_IF_ERROR(FromRocks(h_->db->Write(wo, &batch->wb), "write delta"));
+  current_id_ = id;
+  current_ = std::move(named);
+  return Status::Ok();
+}
+
+Status CheckpointStore::Commit(uint64_t id, int64_t records, const CheckpointInfo& info,
                                rocksdb::ColumnFamilyHandle* cf) {
   // The generation's records were written without the WAL: flushing makes them durable before
   // `current` names them.
@@ -206,11 +295,15 @@ Status CheckpointStore::Commit(uint64_t id, const CheckpointInfo& info,
   SLUICE_RETURN_IF_ERROR(FromRocks(h_->db->Flush(fo, cf), "flush generation"));
   CheckpointInfo named = info;
   named.id = id;
+  named.generation = id;
+  named.base_records = records;
+  named.delta_records = 0;
   rocksdb::WriteOptions wo;
   wo.sync = true;
   SLUICE_RETURN_IF_ERROR(
       FromRocks(h_->db->Put(wo, h_->default_cf, kCurrentKey, EncodeInfo(named)), "write current"));
   current_id_ = id;
+  current_ = std::move(named);
   return DropAllBut(id);
 }
 
@@ -221,9 +314,9 @@ Result<std::unique_ptr<CheckpointReader>> CheckpointStore::ReadLatest() {
       h_->db->Get(rocksdb::ReadOptions(), h_->default_cf, kCurrentKey, &current), "read current"));
   auto info = DecodeInfo(current);
   if (!info.ok()) return info.status();
-  auto gen = h_->generations.find(info->id);
+  auto gen = h_->generations.find(info->generation);
   if (gen == h_->generations.end())
-    return Status::Corruption("checkpoint store: generation " + std::to_string(info->id) +
+    return Status::Corruption("checkpoint store: generation " + std::to_string(info->generation) +
                               " named current is missing");
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;  // read once, front to back
@@ -233,8 +326,8 @@ Result<std::unique_ptr<CheckpointReader>> CheckpointStore::ReadLatest() {
 }
 
 CheckpointWriter::CheckpointWriter(CheckpointStore* store, uint64_t id,
-                                   rocksdb::ColumnFamilyHandle* cf)
-    : store_(store), id_(id), cf_(cf), batch_(std::make_unique<Batch>()) {}
+                                   rocksdb::ColumnFamilyHandle* cf, bool delta)
+    : store_(store), id_(id), cf_(cf), delta_(delta), batch_(std::make_unique<Batch>()) {}
 
 CheckpointWriter::~CheckpointWriter() = default;
 
@@ -242,7 +335,15 @@ Status CheckpointWriter::Put(std::string_view key, std::string_view value) {
   if (committed_) return Status::Internal("checkpoint record after commit");
   SLUICE_RETURN_IF_ERROR(FromRocks(batch_->wb.Put(cf_, key, value), "batch"));
   ++records_;
-  return batch_->wb.GetDataSize() >= kBatchBytes ? WriteBatch() : Status::Ok();
+  return !delta_ && batch_->wb.GetDataSize() >= kBatchBytes ? WriteBatch() : Status::Ok();
+}
+
+Status CheckpointWriter::Delete(std::string_view key) {
+  if (committed_) return Status::Internal("checkpoint record after commit");
+  if (!delta_) return Status::Internal("a delete in a full checkpoint");
+  SLUICE_RETURN_IF_ERROR(FromRocks(batch_->wb.Delete(cf_, key), "batch"));
+  ++records_;
+  return Status::Ok();
 }
 
 Status CheckpointWriter::WriteBatch() {
@@ -256,8 +357,13 @@ Status CheckpointWriter::WriteBatch() {
 
 Status CheckpointWriter::Commit(CheckpointInfo info) {
   if (committed_) return Status::Internal("checkpoint committed twice");
+  if (delta_) {
+    SLUICE_RETURN_IF_ERROR(store_->CommitDelta(id_, records_, info, batch_.get()));
+    committed_ = true;
+    return Status::Ok();
+  }
   SLUICE_RETURN_IF_ERROR(WriteBatch());
-  SLUICE_RETURN_IF_ERROR(store_->Commit(id_, info, cf_));
+  SLUICE_RETURN_IF_ERROR(store_->Commit(id_, records_, info, cf_));
   committed_ = true;
   return Status::Ok();
 }
@@ -277,13 +383,89 @@ Status CheckpointReader::ForEach(
   return FromRocks(it_->status(), "read records");
 }
 
+namespace {
+
+// The debt is weighed against the live keys (admission's and the shards'), not the generation's
+// records: a full checkpoint stores admission 4096 keys to a record, a delta one per key.
+bool ChooseDelta(const CheckpointStore& store, CheckpointMode mode,
+                 const features::Admission& admission,
+                 const std::vector<features::Shard*>& shards) {
+  const int64_t changed = features::ChangedRecords(admission, shards);
+  int64_t live = admission.keys();
+  for (const features::Shard* s : shards) live += s->keys();
+  // A state of few keys is cheap to rewrite: the floor keeps tiny states from rewriting
+  // everything at every checkpoint.
+  const double debt_limit = kMaxDeltaDebt * static_cast<double>(std::max<int64_t>(live, 1024));
+  return store.current_id() != 0 &&
+         (mode == CheckpointMode::kDelta ||
+          (mode == CheckpointMode::kAuto &&
+           static_cast<double>(store.delta_records() + changed) <= debt_limit));
+}
+
+}  // namespace
+
+Status BufferedRecords::Put(std::string_view key, std::string_view value) {
+  const uint32_t lens[2] = {static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
+  buf_.push_back('p');
+  buf_.append(reinterpret_cast<const char*>(lens), 8);
+  buf_.append(key);
+  buf_.append(value);
+  return Status::Ok();
+}
+
+Status BufferedRecords::Delete(std::string_view key) {
+  const uint32_t lens[2] = {static_cast<uint32_t>(key.size()), 0};
+  buf_.push_back('d');
+  buf_.append(reinterpret_cast<const char*>(lens), 8);
+  buf_.append(key);
+  return Status::Ok();
+}
+
+Status BufferedRecords::WriteTo(features::StateSink* sink) const {
+  for (size_t pos = 0; pos + 9 <= buf_.size();) {
+    uint32_t lens[2];
+    std::memcpy(lens, buf_.data() + pos + 1, 8);
+    const std::string_view key(buf_.data() + pos + 9, lens[0]);
+    const std::string_view value(buf_.data() + pos + 9 + lens[0], lens[1]);
+    SLUICE_RETURN_IF_ERROR(buf_[pos] == 'p' ? sink->Put(key, value) : sink->Delete(key));
+    pos += 9 + lens[0] + lens[1];
+  }
+  return Status::Ok();
+}
+
+Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
+                            std::vector<SourcePosition> positions,
+                            const features::CompiledFeatures& cf, features::Admission* admission,
+                            const std::vector<features::Shard*>& shards, CheckpointMode mode) {
+  SLUICE_RETURN_IF_ERROR(store->Wait());  // the previous one is durable (or failed)
+  const bool delta = ChooseDelta(*store, mode, *admission, shards);
+  auto records = std::make_shared<BufferedRecords>();
+  SLUICE_RETURN_IF_ERROR(delta ? features::SaveChanges(admission, shards, records.get())
+                               : features::SaveState(admission, shards, records.get()));
+  auto info = std::make_shared<CheckpointInfo>();
+  info->id = id;
+  info->positions = std::move(positions);
+  info->state_header = features::SaveHeader(cf, *admission);
+  return store->Submit([store, id, delta, records, info]() -> Status {
+    auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
+    if (!writer.ok()) return writer.status();
+    SLUICE_RETURN_IF_ERROR(records->WriteTo(writer->get()));
+    return (*writer)->Commit(std::move(*info));
+  });
+}
+
 Status WriteCheckpoint(CheckpointStore* store, uint64_t id, std::vector<SourcePosition> positions,
-                       const features::CompiledFeatures& cf, const features::Admission& admission,
-                       const std::vector<const features::Shard*>& shards) {
-  auto writer = store->Begin(id);
+                       const features::CompiledFeatures& cf, features::Admission* admission,
+                       const std::vector<features::Shard*>& shards, CheckpointMode mode) {
+  const bool delta = ChooseDelta(*store, mode, *admission, shards);
+  auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
   if (!writer.ok()) return writer.status();
-  SLUICE_RETURN_IF_ERROR(features::SaveState(admission, shards, writer->get()));
-  CheckpointInfo info{id, std::move(positions), features::SaveHeader(cf, admission)};
+  SLUICE_RETURN_IF_ERROR(delta ? features::SaveChanges(admission, shards, writer->get())
+                               : features::SaveState(admission, shards, writer->get()));
+  CheckpointInfo info;
+  info.id = id;
+  info.positions = std::move(positions);
+  info.state_header = features::SaveHeader(cf, *admission);
   return (*writer)->Commit(std::move(info));
 }
 

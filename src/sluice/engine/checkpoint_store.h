@@ -2,7 +2,7 @@
 // Durable checkpoints in RocksDB (docs/checkpoints.md): per checkpoint, the source positions, the
 // features' state header and every state record (features/checkpoint.h).
 //
-// Each checkpoint is a *generation*: its own column family, filled in bounded write batches,
+// A full checkpoint is a *generation*: its own column family, filled in bounded write batches,
 // flushed, and then made current by one synced write of the `current` key (id, positions, header)
 // to the default column family. A crash at any point leaves the previous complete checkpoint
 // current; a half-written generation is dropped on the next Open. Generations rather than one
@@ -10,12 +10,24 @@
 // + batch), and because dropping a column family frees an old generation at once, where deleting
 // its keys would leave tombstones to compact.
 //
+// An incremental checkpoint (a *delta*: the records changed since the last checkpoint, and
+// deletes) is applied to the current generation in ONE write batch together with the new
+// `current` record, through the WAL, synced: RocksDB applies a batch across column families
+// atomically, so after a crash the generation holds either the old checkpoint or the new one.
+// Deltas pile up in the generation (overwritten records until the next full one); `current`
+// counts them (delta_records) so the caller can fall back to a full generation in time.
+//
 // Ownership: CheckpointStore owns the rocksdb::DB and its column family handles; writers and
 // readers borrow it and must not outlive it. Not thread-safe: one thread checkpoints, and no
 // reader may be open while a writer commits (the commit drops the generation a reader reads).
+// The exception is Submit: it runs a job (which may use the store) on the store's own background
+// thread; until Wait returns, the calling thread must not use the store otherwise.
 #include <cstdint>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,33 +56,45 @@ struct SourcePosition {
 };
 
 struct CheckpointInfo {
-  uint64_t id = 0;  // increasing; the generation's name
+  uint64_t id = 0;  // increasing
   std::vector<SourcePosition> positions;
   std::string state_header;  // features::SaveHeader
+  // Filled in by the store: the generation (full checkpoint) the deltas since apply to, the
+  // records it was written with, and the records of the deltas applied over it since.
+  uint64_t generation = 0;
+  int64_t base_records = 0;
+  int64_t delta_records = 0;
 };
 
 class CheckpointStore;
 
-// Receives one generation's records; Commit makes it the current checkpoint. Destroyed without
-// Commit, the generation is abandoned (and dropped on the next Open).
+// Receives one checkpoint's records: a new generation's (Begin), or a delta's over the current
+// one (BeginDelta); Commit makes it the current checkpoint. Destroyed without Commit, it is
+// abandoned: a generation is dropped on the next Open, a delta was never written.
 class CheckpointWriter : public features::StateSink {
  public:
   ~CheckpointWriter() override;
   core::Status Put(std::string_view key, std::string_view value) override;
-  // Writes the rest, flushes the generation to disk, then switches `current` to it (synced) and
-  // drops older generations. `info.id` is the id given to Begin.
+  // Deltas only: a full generation starts empty.
+  core::Status Delete(std::string_view key) override;
+  // A generation: writes the rest, flushes it to disk, then switches `current` to it (synced)
+  // and drops older generations. A delta: writes its records and `current` in one synced batch.
+  // `info.id` is the id given to Begin.
   core::Status Commit(CheckpointInfo info);
   int64_t records() const { return records_; }
+  bool delta() const { return delta_; }
 
  private:
   friend class CheckpointStore;
   struct Batch;
-  CheckpointWriter(CheckpointStore* store, uint64_t id, rocksdb::ColumnFamilyHandle* cf);
+  CheckpointWriter(CheckpointStore* store, uint64_t id, rocksdb::ColumnFamilyHandle* cf,
+                   bool delta);
   core::Status WriteBatch();
 
   CheckpointStore* store_;
   uint64_t id_;
   rocksdb::ColumnFamilyHandle* cf_;  // owned by the store
+  bool delta_;
   std::unique_ptr<Batch> batch_;
   int64_t records_ = 0;
   bool committed_ = false;
@@ -102,31 +126,92 @@ class CheckpointStore {
 
   // A new generation; `id` must be greater than the current checkpoint's.
   core::Result<std::unique_ptr<CheckpointWriter>> Begin(uint64_t id);
+  // A delta over the current checkpoint (InvalidArgument when there is none). Its records
+  // are held in memory until Commit: the caller bounds them (see WriteCheckpoint).
+  core::Result<std::unique_ptr<CheckpointWriter>> BeginDelta(uint64_t id);
   // NotFound when no checkpoint was ever committed.
   core::Result<std::unique_ptr<CheckpointReader>> ReadLatest();
-  // The current checkpoint's id, 0 when none.
+  // The current checkpoint's id, 0 when none; its generation, and that generation's records
+  // (base) and the records of the deltas over it (debt: read, then discarded, at restore).
   uint64_t current_id() const { return current_id_; }
+  uint64_t current_generation() const { return current_.generation; }
+  int64_t base_records() const { return current_.base_records; }
+  int64_t delta_records() const { return current_.delta_records; }
   // Generations present on disk, the current one included (tests look at cleanup with it).
   std::vector<uint64_t> Generations() const;
+
+  // Runs `job` on the store's background thread, after waiting for the previous one (whose
+  // error, if any, is returned instead of starting this one). Wait: until the last job is done;
+  // its status. The destructor waits too.
+  core::Status Submit(std::function<core::Status()> job);
+  core::Status Wait();
 
  private:
   friend class CheckpointWriter;
   struct Handles;
   CheckpointStore();
-  core::Status Commit(uint64_t id, const CheckpointInfo& info, rocksdb::ColumnFamilyHandle* cf);
+  core::Status Commit(uint64_t id, int64_t records, const CheckpointInfo& info,
+                      rocksdb::ColumnFamilyHandle* cf);
+  core::Status CommitDelta(uint64_t id, int64_t records, const CheckpointInfo& info,
+                           CheckpointWriter::Batch* batch);
   core::Status DropAllBut(uint64_t keep);
 
   std::string dir_;
   std::unique_ptr<Handles> h_;
   uint64_t current_id_ = 0;
+  CheckpointInfo current_;  // its generation and record counts
+  // The background job (Submit): one at a time.
+  void WorkerLoop();
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<core::Status()> job_;  // guarded by mu_
+  bool busy_ = false, quit_ = false;    // guarded by mu_
+  core::Status job_status_;             // guarded by mu_
 };
 
-// The whole state of an engine as checkpoint `id`, with its source positions.
+// A checkpoint's records serialised in memory (puts and deletes, in order), to be written to
+// the store later, on another thread. Not thread-safe; handed over whole.
+class BufferedRecords : public features::StateSink {
+ public:
+  core::Status Put(std::string_view key, std::string_view value) override;
+  core::Status Delete(std::string_view key) override;
+  // Replays every record into `sink`.
+  core::Status WriteTo(features::StateSink* sink) const;
+  size_t bytes() const { return buf_.size(); }
+
+ private:
+  std::string buf_;  // per record: u8 op, u32 key length, u32 value length, key, value
+};
+
+// How WriteCheckpoint writes: kFull always a new generation; kAuto a delta when the store's
+// current checkpoint is this very engine's last save or restore (the caller knows that, the
+// store does not), unless the delta debt (records of the deltas since the last full one, this
+// one's included) would pass kMaxDeltaDebt × the live keys (admission's and the shards');
+// kDelta a delta whenever there is a current checkpoint (tests).
+enum class CheckpointMode { kFull, kAuto, kDelta };
+inline constexpr double kMaxDeltaDebt = 1.0;
+
+// The state of an engine as checkpoint `id`, with its source positions: all of it (a new
+// generation), or with kAuto the changes since its last save or restore when that is cheaper.
+// Either way the engine's change sets start afresh; on an error, the next one must be kFull.
 core::Status WriteCheckpoint(CheckpointStore* store, uint64_t id,
                              std::vector<SourcePosition> positions,
-                             const features::CompiledFeatures& cf,
-                             const features::Admission& admission,
-                             const std::vector<const features::Shard*>& shards);
+                             const features::CompiledFeatures& cf, features::Admission* admission,
+                             const std::vector<features::Shard*>& shards,
+                             CheckpointMode mode = CheckpointMode::kFull);
+
+// As WriteCheckpoint, but only the serialisation runs on the calling thread: the records are
+// written to the store by its background thread (CheckpointStore::Submit), so the engine goes on
+// while RocksDB writes. It first waits for the previous checkpoint (a checkpoint never starts
+// before the one before it is durable). Costs memory for the serialised records meanwhile.
+// Call store->Wait() for the checkpoint to be durable (at shutdown).
+core::Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
+                                  std::vector<SourcePosition> positions,
+                                  const features::CompiledFeatures& cf,
+                                  features::Admission* admission,
+                                  const std::vector<features::Shard*>& shards,
+                                  CheckpointMode mode = CheckpointMode::kFull);
 
 // Restores the current checkpoint into a fresh admission and shards (any count) and returns its
 // info (positions to resume from). NotFound when there is none; InvalidArgument when it was taken

@@ -200,11 +200,17 @@ Status Processor::Process(const io::Chunk& chunk, const std::string& source_name
 }
 
 Status Processor::SaveCheckpoint(CheckpointStore* store, uint64_t id,
-                                 std::vector<SourcePosition> positions) const {
+                                 std::vector<SourcePosition> positions) {
   for (auto& pos : positions) pos.records = records_;
-  std::vector<const features::Shard*> shards;
+  std::vector<features::Shard*> shards;
   for (const auto& s : shards_) shards.push_back(s.get());
-  return WriteCheckpoint(store, id, std::move(positions), cf_, admission_, shards);
+  const CheckpointMode mode = delta_ok_ ? CheckpointMode::kAuto : CheckpointMode::kFull;
+  // A failed write consumed the change sets: only a full checkpoint is right after it.
+  delta_ok_ = false;
+  SLUICE_RETURN_IF_ERROR(
+      WriteCheckpointAsync(store, id, std::move(positions), cf_, &admission_, shards, mode));
+  delta_ok_ = true;
+  return Status::Ok();
 }
 
 core::Result<CheckpointInfo> Processor::Restore(CheckpointStore* store) {
@@ -215,6 +221,7 @@ core::Result<CheckpointInfo> Processor::Restore(CheckpointStore* store) {
   for (const auto& pos : info->positions) records_ = std::max(records_, pos.records);
   seq_ = records_;  // log sequence numbers continue where the checkpoint stopped
   last_sweep_ = admission_.stream_time();
+  delta_ok_ = true;
   return info;
 }
 

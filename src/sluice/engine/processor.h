@@ -60,10 +60,14 @@ class Processor {
 
   int64_t records() const { return records_; }
   // Between chunks: every key's state and admission, with the sources' positions (their
-  // `records` set to this processor's count). Restore: the latest checkpoint into this (fresh)
-  // processor, returning its positions; NotFound when there is none.
+  // `records` set to this processor's count) — only what changed since the last checkpoint when
+  // the store's current one is this processor's own (saved or restored), and that is cheaper.
+  // Returns once the records are serialised; the store's thread writes them (store->Wait() for
+  // the checkpoint to be durable). A save first waits for the previous one to be durable.
+  // Restore: the latest checkpoint into this (fresh) processor, returning its positions;
+  // NotFound when there is none.
   core::Status SaveCheckpoint(CheckpointStore* store, uint64_t id,
-                              std::vector<SourcePosition> positions) const;
+                              std::vector<SourcePosition> positions);
   core::Result<CheckpointInfo> Restore(CheckpointStore* store);
   int64_t keys() const;
   // Seconds spent per step: decode, admit, shards, finish (expressions and scores).
@@ -90,6 +94,8 @@ class Processor {
   bool header_pending_;
   size_t first_ = 0;  // 1 when the chunk's first record was the CSV header
   int64_t seq_ = 0, records_ = 0, last_sweep_ = 0;
+  // The store's current checkpoint is this state's last save or restore: a delta may follow.
+  bool delta_ok_ = false;
   double stage_seconds_[4] = {};
   // Per record of the chunk.
   std::vector<core::Value> values_;  // record i's fields at [i * F, (i + 1) * F)

@@ -25,27 +25,44 @@ class Admission {
   // `keys` and `flags` have one entry per key space. Returns kNone when the event is applied.
   core::Reason Admit(int64_t time_us, const KeyRef* keys, uint8_t* flags, std::string* detail);
 
-  // Checkpoints (checkpoint.h). The scalars go in the checkpoint's header; the keys' newest times
-  // go in records of up to kKeysPerRecord keys (RecordKind::kAdmission), a few large values
-  // being cheaper to store and read than one per key.
+  // Checkpoints (checkpoint.h). The scalars go in the checkpoint's header. A full checkpoint
+  // (SaveKeys) writes the keys' newest times in records of up to kKeysPerRecord keys
+  // (RecordKind::kAdmission), a few large values being cheaper to store and read than one per
+  // key. An incremental one (SaveChanges) writes the keys changed since the last save — each
+  // with its newest time, or as evicted — in kAdmissionDelta records of up to kKeysPerRecord
+  // keys, keyed by a delta sequence number (kept in the header) so that they sort after the
+  // chunks and after every earlier delta's: restore applies them in key order, later over earlier.
   static constexpr uint32_t kKeysPerRecord = 4096;
   void SaveHeader(StateWriter* w) const;
-  core::Status SaveKeys(StateSink* sink) const;
-  // Into an Admission that has seen no event: the header, then every record, in any order.
+  core::Status SaveKeys(StateSink* sink);
+  core::Status SaveChanges(StateSink* sink);
+  int64_t changed_keys() const { return changed_count_; }
+  // Into an Admission that has seen no event: the header, then the chunks in any order, then
+  // the per-key records.
   bool RestoreHeader(StateReader* r);
   core::Status RestoreKeys(int key_space, std::string_view value);
+  core::Status RestoreDelta(int key_space, std::string_view value);
 
   int64_t stream_time() const { return stream_time_; }
   int64_t keys() const;
 
  private:
+  struct Entry {
+    int64_t newest;
+    bool changed;  // since the last save, and listed in changed_
+  };
   void MaybeSweep();
+  void NoteChanged(size_t ks, std::string_view key);
 
   const CompiledFeatures& cf_;
-  std::vector<KeyMap<int64_t>> newest_;  // per key space
-  std::vector<KeyMap<int64_t>::iterator> found_;
+  std::vector<KeyMap<Entry>> newest_;  // per key space
+  std::vector<KeyMap<Entry>::iterator> found_;
+  // Per key space, keys changed or evicted since the last save (u32 length + bytes), as Shard.
+  std::vector<std::string> changed_;
+  int64_t changed_count_ = 0;
   int64_t stream_time_;
   int64_t last_sweep_ = 0;
+  uint64_t delta_seq_ = 0;  // SaveChanges calls so far (restored from the header)
 };
 
 // True when `stream_time` says a key last seen at `newest` can never be reached again without

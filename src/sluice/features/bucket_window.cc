@@ -47,15 +47,15 @@ class BucketWindow final : public WindowState {
 
   void Save(StateWriter* w) const override {
     buckets_.Save(w);
-    w->I64(win_head_);
-    w->I64(cutoff_);
+    w->Var(static_cast<uint64_t>(win_head_));
+    w->SVar(cutoff_);
     stacks_.Save(w);
     SaveSets(sets_.get(), g_.distinct.size(), w);
     if (!tokens_) return;
-    w->U64(tokens_->size());
+    w->Var(tokens_->size());
     for (const auto& per_column : *tokens_) {
       for (const auto& list : per_column) {
-        w->U64(list.size());
+        w->Var(list.size());
         for (const Token& t : list) {
           w->U64(t.a);
           w->U64(t.b);
@@ -183,8 +183,8 @@ class BucketWindow final : public WindowState {
 
 bool BucketWindow::Restore(StateReader* r) {
   if (!buckets_.Restore(r)) return false;
-  win_head_ = r->I64();
-  cutoff_ = r->I64();
+  win_head_ = static_cast<int64_t>(r->Var() & INT64_MAX);
+  cutoff_ = r->SVar();
   if (r->failed() || win_head_ < 0 || win_head_ > buckets_.size()) return false;
   if (!stacks_.Restore(r, buckets_.size() - win_head_, PartialOf())) return false;
   if (!RestoreSets(sets_.get(), g_.distinct.size(), r)) return false;
@@ -193,12 +193,12 @@ bool BucketWindow::Restore(StateReader* r) {
 
 bool BucketWindow::RestoreTokens(StateReader* r) {
   const size_t nd = g_.distinct.size();
-  const uint64_t n = r->Count(nd * 8);
+  const uint64_t n = r->VarCount(nd);
   if (n > static_cast<uint64_t>(buckets_.size())) r->Fail();
   for (uint64_t i = 0; i < n && !r->failed(); ++i) {
     auto& per_column = tokens_->emplace_back(nd);
     for (auto& list : per_column) {
-      list.resize(r->Count(16));
+      list.resize(r->VarCount(16));
       for (Token& t : list) t = Token{r->U64(), r->U64()};
     }
   }

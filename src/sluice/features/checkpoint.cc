@@ -64,11 +64,23 @@ std::string SaveHeader(const CompiledFeatures& cf, const Admission& admission) {
   return out;
 }
 
-core::Status SaveState(const Admission& admission, const std::vector<const Shard*>& shards,
-                       StateSink* sink) {
-  SLUICE_RETURN_IF_ERROR(admission.SaveKeys(sink));
-  for (const Shard* s : shards) SLUICE_RETURN_IF_ERROR(s->SaveKeys(sink));
+core::Status SaveState(Admission* admission, const std::vector<Shard*>& shards, StateSink* sink) {
+  SLUICE_RETURN_IF_ERROR(admission->SaveKeys(sink));
+  for (Shard* s : shards) SLUICE_RETURN_IF_ERROR(s->SaveKeys(sink));
   return core::Status::Ok();
+}
+
+core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards,
+                         StateSink* sink) {
+  SLUICE_RETURN_IF_ERROR(admission->SaveChanges(sink));
+  for (Shard* s : shards) SLUICE_RETURN_IF_ERROR(s->SaveChanges(sink));
+  return core::Status::Ok();
+}
+
+int64_t ChangedRecords(const Admission& admission, const std::vector<Shard*>& shards) {
+  int64_t n = admission.changed_keys();
+  for (const Shard* s : shards) n += s->changed_keys();
+  return n;
 }
 
 StateRestorer::StateRestorer(const CompiledFeatures& cf, Admission* admission,
@@ -83,9 +95,10 @@ core::Status StateRestorer::Header(std::string_view header) {
     return core::Status::Corruption("not a Sluice state checkpoint (bad header magic)");
   const uint32_t version = r.U32();
   if (version != kStateFormatVersion) {
-    return core::Status::InvalidArgument("checkpoint state format version " +
-                                         std::to_string(version) + ", this build reads " +
-                                         std::to_string(kStateFormatVersion) + ": restore refused");
+    return core::Status::InvalidArgument(
+        "checkpoint state format version " + std::to_string(version) + ", this build reads " +
+        std::to_string(kStateFormatVersion) +
+        ": restore refused; run the build that wrote it, or start with an empty state directory");
   }
   const uint64_t fp = r.U64(), mine = LayoutFingerprint(cf_);
   const uint32_t spaces = r.U32();
@@ -109,11 +122,13 @@ core::Status StateRestorer::Record(std::string_view key, std::string_view value)
   switch (static_cast<RecordKind>(key[0])) {
     case RecordKind::kAdmission:
       return admission_->RestoreKeys(ks, value);
+    case RecordKind::kAdmissionDelta:
+      return admission_->RestoreDelta(ks, value);
     case RecordKind::kKey: {
       const uint64_t hash = XXH3_64bits(rest.data(), rest.size());
       Shard* owner = shards_[OwnerShard(hash, static_cast<int>(shards_.size()))];
       ++keys_;
-      return owner->RestoreKey(ks, rest, value);
+      return owner->RestoreKey(ks, rest, hash, value);
     }
   }
   return core::Status::Corruption("checkpoint record of unknown kind");

@@ -3,8 +3,12 @@
 // records (key bytes → value bytes) to a StateSink, and read back into a fresh Admission and
 // shards of any count, after which every result is bit-identical to an uninterrupted run.
 //   header : magic "SLST", format version, layout fingerprint, key space count, admission scalars
-//   records: RecordKind::kKey       [k][ks][entity key]  → one key's KeyState (shard.cc)
-//            RecordKind::kAdmission [a][ks][chunk, BE32]  → up to 4096 (key, newest time) pairs
+//   records: RecordKind::kKey          [k][ks][entity key]  → one key's KeyState (shard.cc)
+//            RecordKind::kAdmission    [a][ks][chunk, BE32]  → up to 4096 (key, newest time) pairs
+//            RecordKind::kAdmissionDelta [b][ks][delta seq, BE64][chunk, BE32] → up to 4096
+//                                       (key, evicted or newest time): incremental checkpoints
+// A full checkpoint (SaveState) writes every record; an incremental one (SaveChanges) only what
+// changed since the last save, as puts and deletes to apply over the previous checkpoint.
 // A header from another format version or another feature layout (LayoutFingerprint) is refused.
 // The store that holds header and records, and their atomicity, is engine::CheckpointStore.
 // Not thread-safe; SaveState reads the shards, so they must be idle while it runs.
@@ -21,7 +25,9 @@
 
 namespace sluice::features {
 
-inline constexpr uint32_t kStateFormatVersion = 1;
+// 2: varint counts and times, empty two-stacks and sets in a byte or two, per-key admission
+// overrides. Version 1 checkpoints are refused (restore says so): start with a fresh state dir.
+inline constexpr uint32_t kStateFormatVersion = 2;
 
 // A hash of everything the saved bytes depend on: key spaces, window groups (kind, sizes, value
 // columns, partial layout, count_distinct columns), allowed_lateness and state_ttl. Features that
@@ -31,11 +37,18 @@ uint64_t LayoutFingerprint(const CompiledFeatures& cf);
 // The header: written once per checkpoint, next to the records.
 std::string SaveHeader(const CompiledFeatures& cf, const Admission& admission);
 
-// Every record of admission and the shards (any number of them) into `sink`.
-core::Status SaveState(const Admission& admission, const std::vector<const Shard*>& shards,
-                       StateSink* sink);
+// Every record of admission and the shards (any number of them) into `sink`: a full checkpoint.
+// Afterwards nothing counts as changed.
+core::Status SaveState(Admission* admission, const std::vector<Shard*>& shards, StateSink* sink);
+// Only the records changed since the last SaveState or SaveChanges, and a Delete per evicted key:
+// applied over the previous checkpoint's records they give this one's (an incremental checkpoint).
+core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards,
+                         StateSink* sink);
+// Records SaveChanges would write at most (to choose between a delta and a full checkpoint).
+int64_t ChangedRecords(const Admission& admission, const std::vector<Shard*>& shards);
 
-// Reads a checkpoint into a fresh engine: Header first, then every record in any order.
+// Reads a checkpoint into a fresh engine: Header first, then every record in key order (as a
+// store iterates them; kAdmissionDelta records must come after the kAdmission ones, in order).
 class StateRestorer {
  public:
   // `shards` are the new engine's shards, shards[i]->id() == i; they and `admission` must have

@@ -65,17 +65,34 @@ class EventStore {
     if (i < size_) __builtin_prefetch(Row(i));
   }
   // Checkpoints: the row count, then the rows oldest first (capacity and ring position are not
-  // state: any layout of the same rows behaves the same).
+  // state: any layout of the same rows behaves the same). Time and seq as zigzag varint deltas
+  // from the row before (mostly a byte or two), the value slots as their 8-byte words.
   void Save(StateWriter* w) const {
-    w->U64(static_cast<uint64_t>(size_));
-    for (int64_t i = 0; i < size_; ++i) w->Raw(Row(i), stride_ * sizeof(Slot));
+    w->Var(static_cast<uint64_t>(size_));
+    int64_t time = 0, seq = 0;
+    for (int64_t i = 0; i < size_; ++i) {
+      const Slot* r = Row(i);
+      w->SVar(static_cast<int64_t>(r[0].u - static_cast<uint64_t>(time)));
+      w->SVar(static_cast<int64_t>(r[1].u - static_cast<uint64_t>(seq)));
+      time = static_cast<int64_t>(r[0].u);
+      seq = static_cast<int64_t>(r[1].u);
+      w->Raw(r + 2, (stride_ - 2) * sizeof(Slot));
+    }
   }
   // Into an empty store; false when the record is malformed.
   bool Restore(StateReader* r) {
-    const uint64_t n = r->Count(stride_ * sizeof(Slot));
+    const uint64_t n = r->VarCount(2 + (stride_ - 2) * sizeof(Slot));
     if (r->failed() || size_ != 0 || n > INT32_MAX) return false;
     Reserve(static_cast<int32_t>(n));
-    for (uint64_t i = 0; i < n; ++i) r->Raw(Row(size_++), stride_ * sizeof(Slot));
+    uint64_t time = 0, seq = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      Slot* row = Row(size_++);
+      time += static_cast<uint64_t>(r->SVar());
+      seq += static_cast<uint64_t>(r->SVar());
+      row[0].u = time;
+      row[1].u = seq;
+      r->Raw(row + 2, (stride_ - 2) * sizeof(Slot));
+    }
     return !r->failed();
   }
   size_t MemoryBytes() const { return static_cast<size_t>(cap_) * stride_ * sizeof(Slot); }

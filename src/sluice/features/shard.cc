@@ -1,6 +1,9 @@
 #include "sluice/features/shard.h"
 
+#include <absl/container/flat_hash_set.h>
+
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace sluice::features {
@@ -79,7 +82,8 @@ class Shard::KeyState {
   size_t group_count() const { return layout_->offsets.size(); }
   const WindowState* group(size_t g) const { return const_cast<KeyState*>(this)->group(g); }
   int64_t newest = 0;
-  bool fresh = true;  // nothing applied since creation or reset
+  bool fresh = true;     // nothing applied since creation or reset
+  bool changed = false;  // applied since the last checkpoint (and listed in Shard::changed_)
 
  private:
   explicit KeyState(const Layout* l) : layout_(l) {}
@@ -89,7 +93,11 @@ class Shard::KeyState {
 void Shard::KeyStateDeleter::operator()(KeyState* s) const { s->Destroy(); }
 
 Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
-    : cf_(cf), id_(id), num_shards_(num_shards), tables_(cf.key_spaces.size()) {
+    : cf_(cf),
+      id_(id),
+      num_shards_(num_shards),
+      tables_(cf.key_spaces.size()),
+      changed_(cf.key_spaces.size()) {
   for (const auto& ks : cf.key_spaces) {
     Layout l{&ks, {}, 0};
     l.size = (sizeof(KeyState) + 15) & ~size_t{15};
@@ -174,6 +182,10 @@ void Shard::ApplyRow(const Row& r, KeyState* const* states, double* out) {
     }
     KeyState* st = states[k];
     if (!st) continue;  // another shard's key
+    if (!st->changed) {
+      st->changed = true;
+      NoteChanged(k, r.keys[k].bytes);
+    }
     if ((r.flags[k] & kKeyReset) && !st->fresh) st->Reset();
     st->fresh = false;
     const bool in_order = r.flags[k] & kKeyInOrder;
@@ -226,21 +238,31 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
   }
 }
 
+void Shard::NoteChanged(size_t ks, std::string_view key) {
+  const uint32_t n = static_cast<uint32_t>(key.size());
+  changed_[ks].append(reinterpret_cast<const char*>(&n), 4);
+  changed_[ks].append(key);
+  ++changed_count_;
+}
+
 void Shard::Sweep(int64_t stream_time) {
-  for (auto& table : tables_) {
-    absl::erase_if(table, [&](const auto& kv) {
-      return Evictable(kv.second->newest, stream_time, cf_.ttl_us);
+  for (size_t ks = 0; ks < tables_.size(); ++ks) {
+    absl::erase_if(tables_[ks], [&](const auto& kv) {
+      if (!Evictable(kv.second->newest, stream_time, cf_.ttl_us)) return false;
+      // A changed key is listed already; its absence at the next save makes it a tombstone.
+      if (!kv.second->changed) NoteChanged(ks, kv.first);
+      return true;
     });
   }
 }
 
 void Shard::SaveKey(const KeyState& st, StateWriter* w) {
-  w->I64(st.newest);
+  w->SVar(st.newest);
   w->U8(st.fresh ? 1 : 0);
   for (size_t g = 0; g < st.group_count(); ++g) st.group(g)->Save(w);
 }
 
-core::Status Shard::SaveKeys(StateSink* sink) const {
+core::Status Shard::SaveKeys(StateSink* sink) {
   std::string key, value;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     for (const auto& [bytes, st] : tables_[ks]) {
@@ -249,21 +271,60 @@ core::Status Shard::SaveKeys(StateSink* sink) const {
       AppendRecordKey(RecordKind::kKey, static_cast<int>(ks), bytes, &key);
       StateWriter w(&value);
       SaveKey(*st, &w);
+      st->changed = false;
       SLUICE_RETURN_IF_ERROR(sink->Put(key, value));
     }
+    changed_[ks].clear();
   }
+  changed_count_ = 0;
   return core::Status::Ok();
 }
 
-core::Status Shard::RestoreKey(int ks, std::string_view key, std::string_view value) {
+// Each listed key: still present and changed → its record; present but not changed → written
+// already (listed twice: evicted, then created again); absent → evicted, a tombstone, once
+// (a key evicted, created and evicted again is listed twice).
+core::Status Shard::SaveChanges(StateSink* sink) {
+  std::string key, value;
+  absl::flat_hash_set<std::string_view> deleted;
+  for (size_t ks = 0; ks < tables_.size(); ++ks) {
+    const std::string& list = changed_[ks];
+    deleted.clear();
+    for (size_t pos = 0; pos + 4 <= list.size();) {
+      uint32_t n;
+      std::memcpy(&n, list.data() + pos, 4);
+      const std::string_view bytes(list.data() + pos + 4, n);
+      pos += 4 + n;
+      key.clear();
+      AppendRecordKey(RecordKind::kKey, static_cast<int>(ks), bytes, &key);
+      auto it = tables_[ks].find(bytes);
+      if (it == tables_[ks].end()) {
+        if (deleted.insert(bytes).second) SLUICE_RETURN_IF_ERROR(sink->Delete(key));
+        continue;
+      }
+      KeyState* st = it->second.get();
+      if (!st->changed) continue;
+      st->changed = false;
+      value.clear();
+      StateWriter w(&value);
+      SaveKey(*st, &w);
+      SLUICE_RETURN_IF_ERROR(sink->Put(key, value));
+    }
+    changed_[ks].clear();
+  }
+  changed_count_ = 0;
+  return core::Status::Ok();
+}
+
+core::Status Shard::RestoreKey(int ks, std::string_view key, uint64_t hash,
+                               std::string_view value) {
   if (ks < 0 || ks >= static_cast<int>(tables_.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
-  if (OwnerShard(XXH3_64bits(key.data(), key.size()), num_shards_) != id_)
+  if (OwnerShard(hash, num_shards_) != id_)
     return core::Status::InvalidArgument("checkpoint key given to a shard that does not own it");
   KeyStatePtr st(KeyState::Create(layouts_[ks]));
   StateReader r(value);
-  st->newest = r.I64();
+  st->newest = r.SVar();
   st->fresh = r.U8() != 0;
   bool ok = !r.failed();
   for (size_t g = 0; ok && g < st->group_count(); ++g) ok = st->group(g)->Restore(&r);
@@ -271,7 +332,11 @@ core::Status Shard::RestoreKey(int ks, std::string_view key, std::string_view va
     return core::Status::Corruption("malformed checkpoint state for a key of key space " +
                                     cf_.key_spaces[ks].name);
   }
-  tables_[ks].insert_or_assign(std::string(key), std::move(st));
+  // By KeyRef: the table reuses the hash instead of hashing the key again.
+  const KeyRef ref{key, hash, false};
+  auto it = tables_[ks].lazy_emplace(
+      ref, [&](const auto& ctor) { ctor(std::string(key), KeyStatePtr()); });
+  it->second = std::move(st);
   return core::Status::Ok();
 }
 

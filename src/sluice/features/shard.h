@@ -6,6 +6,8 @@
 // CompiledFeatures, so they run in parallel without locks.
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/core/value.h"
@@ -40,10 +42,18 @@ class Shard {
   void Sweep(int64_t stream_time);
 
   // Checkpoints (checkpoint.h): one record per key and key space, RecordKind::kKey.
-  core::Status SaveKeys(StateSink* sink) const;
+  // SaveKeys writes every key (a full checkpoint); SaveChanges only the keys changed since the
+  // last save of either kind, and a Delete for each key evicted since (an incremental one). Both
+  // start a new change set: after either, nothing is changed.
+  core::Status SaveKeys(StateSink* sink);
+  core::Status SaveChanges(StateSink* sink);
+  // Keys SaveChanges would visit (an upper bound of the records it writes).
+  int64_t changed_keys() const { return changed_count_; }
   // One record written by SaveKeys of any shard of any shard count: the key must be one this
-  // shard owns now (OwnerShard of its hash). A key already present is replaced.
-  core::Status RestoreKey(int key_space, std::string_view key, std::string_view value);
+  // shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). A key already present is
+  // replaced.
+  core::Status RestoreKey(int key_space, std::string_view key, uint64_t hash,
+                          std::string_view value);
 
   int64_t keys() const;
   // Bytes of raw events held by all windows (what a window must keep, whatever the design).
@@ -67,6 +77,7 @@ class Shard {
   KeyState* Lookup(int ks, const KeyRef& key);
   static void SaveKey(const KeyState& st, StateWriter* w);
   void ApplyRow(const Row& r, KeyState* const* states, double* out);
+  void NoteChanged(size_t ks, std::string_view key);
 
   const CompiledFeatures& cf_;
   int id_, num_shards_;
@@ -80,6 +91,11 @@ class Shard {
   std::unique_ptr<bool[]> distinct_has_;
   Scratch scratch_;
   std::vector<KeyState*> states_;  // per row of a sub-batch, per key space
+  // Per key space, the keys changed or evicted since the last save, each once per change set
+  // (KeyState::changed), as u32 length + bytes. One buffer rather than a string per key: once
+  // warm it allocates nothing, and its bytes are what SaveChanges looks up.
+  std::vector<std::string> changed_;
+  int64_t changed_count_ = 0;
 };
 
 }  // namespace sluice::features

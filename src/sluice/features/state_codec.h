@@ -1,6 +1,8 @@
 #pragma once
 // The byte codec of checkpointed state: little-endian fixed-width integers and doubles (bit
-// patterns, so a restored double is the very same double), length-prefixed byte strings.
+// patterns, so a restored double is the very same double), LEB128 varints for counts and times
+// (zigzag for signed values: a time delta is a byte or three, not eight), length-prefixed byte
+// strings.
 // StateReader never reads past its input: a short or malformed record sets failed() and yields
 // zeros, so restore code checks once at the end instead of after every field.
 // Not thread-safe: one writer or reader per record.
@@ -26,6 +28,17 @@ class StateWriter {
   void I64(int64_t v) { Raw(&v, 8); }
   void F64(double v) { Raw(&v, 8); }
   void F64s(const double* v, size_t n) { Raw(v, n * 8); }
+  void Var(uint64_t v) {
+    char buf[10];
+    size_t n = 0;
+    while (v >= 0x80) {
+      buf[n++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    buf[n++] = static_cast<char>(v);
+    out_->append(buf, n);
+  }
+  void SVar(int64_t v) { Var((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
   void Bytes(std::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
     Raw(s.data(), s.size());
@@ -61,8 +74,30 @@ class StateReader {
     return v;
   }
   void F64s(double* v, size_t n) { Raw(v, n * 8); }
-  std::string_view Bytes() {
-    const uint32_t n = U32();
+  uint64_t Var() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (!Need(1)) return 0;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    failed_ = true;  // more than ten bytes: not a varint
+    return 0;
+  }
+  int64_t SVar() {
+    const uint64_t u = Var();
+    return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+  }
+  // A varint count of items of at least `min_bytes` each, bounded like Count.
+  uint64_t VarCount(size_t min_bytes) {
+    const uint64_t n = Var();
+    if (min_bytes > 0 && n > remaining() / min_bytes) failed_ = true;
+    return failed_ ? 0 : n;
+  }
+  std::string_view Bytes() { return Take(U32()); }
+  // The next n bytes as they are (empty, failed, when there are fewer).
+  std::string_view Take(size_t n) {
     if (!Need(n)) return {};
     std::string_view s(p_, n);
     p_ += n;
@@ -99,16 +134,20 @@ class StateReader {
 };
 
 // Where checkpoint records go: a RocksDB write batch (engine::CheckpointStore), or memory in tests.
-// Keys are unique within one checkpoint; a sink may rely on that.
+// Keys are unique within one checkpoint (a Put or a Delete each); a sink may rely on that.
 class StateSink {
  public:
   virtual ~StateSink() = default;
   virtual core::Status Put(std::string_view key, std::string_view value) = 0;
+  // A key of an earlier checkpoint that no longer exists (an incremental checkpoint's tombstone).
+  // A full checkpoint never deletes; a delta may delete a key the base never held.
+  virtual core::Status Delete(std::string_view key) = 0;
 };
 
 // Record keys: a kind byte, the key space's index, then the kind's own bytes (the entity key for
 // kKey). Grouping by kind and key space keeps a store's records of one kind adjacent.
-enum class RecordKind : uint8_t { kAdmission = 'a', kKey = 'k' };
+// kAdmissionDelta records sort after kAdmission ones, which they override.
+enum class RecordKind : uint8_t { kAdmission = 'a', kAdmissionDelta = 'b', kKey = 'k' };
 inline void AppendRecordKey(RecordKind kind, int key_space, std::string_view rest,
                             std::string* out) {
   out->push_back(static_cast<char>(kind));

@@ -28,16 +28,16 @@ class TimeWindow final : public WindowState {
 
   void Save(StateWriter* w) const override {
     store_.Save(w);
-    w->I64(win_head_);
-    w->I64(cutoff_);
+    w->Var(static_cast<uint64_t>(win_head_));
+    w->SVar(cutoff_);
     stacks_.Save(w);
     SaveSets(sets_.get(), g_.distinct.size(), w);
   }
 
   bool Restore(StateReader* r) override {
     if (!store_.Restore(r)) return false;
-    const int64_t head = r->I64();
-    cutoff_ = r->I64();
+    const int64_t head = static_cast<int64_t>(r->Var() & INT64_MAX);
+    cutoff_ = r->SVar();
     if (r->failed() || head < 0 || head > store_.size()) return false;
     win_head_ = static_cast<int32_t>(head);
     auto partial_of = [this](int64_t k, double* p) { PartialAt(win_head_ + k, p); };

@@ -52,20 +52,21 @@ class DistinctSet {
 
   // Checkpoints keep the multiplicities: a value leaves the set only when its last event does.
   void Save(StateWriter* w) const {
-    w->U64(counts_.size());
+    w->Var(counts_.size());  // an empty set is one byte
     for (const auto& [t, n] : counts_) {
       w->U64(t.a);
       w->U64(t.b);
-      w->U32(static_cast<uint32_t>(n));
+      w->Var(static_cast<uint32_t>(n));
     }
   }
   bool Restore(StateReader* r) {
-    const uint64_t n = r->Count(20);
+    const uint64_t n = r->VarCount(17);
     counts_.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
       Token t{r->U64(), r->U64()};
-      const int32_t c = static_cast<int32_t>(r->U32());
-      if (t.is_null() || c <= 0) r->Fail();
+      const uint64_t c64 = r->Var();
+      const int32_t c = static_cast<int32_t>(c64);
+      if (t.is_null() || c64 == 0 || c64 > INT32_MAX) r->Fail();
       if (r->failed()) return false;
       counts_[t] += c;
     }

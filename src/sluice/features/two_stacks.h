@@ -117,16 +117,19 @@ class TwoStacks {
   // the same elements: they were not changed since the flip (a change to a front element
   // rebuilds), so the doubles come out the same.
   void Save(StateWriter* w) const {
-    w->U32(static_cast<uint32_t>(front_count_));
-    w->U32(static_cast<uint32_t>(back_count_));
-    w->F64s(back_.data(), ops_->width());
+    // An empty back part's partial is the identity (Init, Flip, Rebuild(0) and Clear all set
+    // it), so it is not stored: an empty two-stacks is two bytes.
+    w->Var(static_cast<uint32_t>(front_count_));
+    w->Var(static_cast<uint32_t>(back_count_));
+    if (back_count_ > 0) w->F64s(back_.data(), ops_->width());
   }
   // Into a freshly Init'ed instance whose window holds `available` elements.
   template <typename PartialOf>
   bool Restore(StateReader* r, int64_t available, PartialOf&& partial_of) {
-    const int64_t front = r->U32(), back = r->U32();
-    r->F64s(back_.data(), ops_->width());
-    if (r->failed() || front + back > available) return false;
+    const uint64_t front = r->Var(), back = r->Var();
+    if (r->failed() || front > INT32_MAX || back > INT32_MAX) return false;
+    if (back > 0) r->F64s(back_.data(), ops_->width());
+    if (r->failed() || static_cast<int64_t>(front + back) > available) return false;
     back_count_ = static_cast<int32_t>(back);
     FillSuffix(static_cast<int32_t>(front), partial_of);
     front_count_ = static_cast<int32_t>(front);
