@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <utility>
 #include <thread>
+#include <utility>
 
 #include "sluice/engine/partition_aligner.h"
 #include "sluice/io/file_writer.h"
@@ -142,7 +142,7 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   // partition -> the offset it starts at, when known (for its lag before its first record)
   std::map<int32_t, int64_t> start_;
   std::map<int32_t, int64_t> read_;  // partition -> next offset to hand out (for its lag)
-  bool reset_to_earliest_ = true;  // auto.offset.reset: where a partition without a start begins
+  bool reset_to_earliest_ = true;    // auto.offset.reset: where a partition without a start begins
   bool replaying_ = false;
   bool from_log_start_ = false;  // ResumeEmpty()
   bool offsets_in_transaction_ = false;
@@ -185,11 +185,10 @@ void KafkaSource::OnAssigned(const std::vector<io::TopicPartition>& parts,
     }
     int64_t from = it != done_.end() ? it->second : 0;
     if (marks.ok() && marks->first > from) {
-      warnings_.push_back("records lost to retention: " + tp.topic + "/" +
-                          std::to_string(tp.partition) + " offsets " + std::to_string(from) +
-                          " to " + std::to_string(marks->first - 1) +
-                          " were deleted before the state saw them; resuming at " +
-                          std::to_string(marks->first));
+      warnings_.push_back(
+          "records lost to retention: " + tp.topic + "/" + std::to_string(tp.partition) +
+          " offsets " + std::to_string(from) + " to " + std::to_string(marks->first - 1) +
+          " were deleted before the state saw them; resuming at " + std::to_string(marks->first));
       from = marks->first;
     }
     start->push_back({tp.topic, tp.partition, io::KafkaOffset{from}});
@@ -270,7 +269,8 @@ Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::
         deadline - PartitionAligner::Clock::now());
     const auto timeout = aligner_.empty() ? std::max(left, std::chrono::milliseconds(0))
                                           : std::min(left, std::chrono::milliseconds(5));
-    SLUICE_RETURN_IF_ERROR(consumer_->Poll(&batch_, 10000, std::max(timeout, std::chrono::milliseconds(0))));
+    SLUICE_RETURN_IF_ERROR(
+        consumer_->Poll(&batch_, 10000, std::max(timeout, std::chrono::milliseconds(0))));
     const auto now = PartitionAligner::Clock::now();
     for (size_t i = 0; i < batch_.size(); ++i) {
       const io::KafkaMessageView m = batch_[i];
@@ -357,8 +357,8 @@ class FileSink final : public Sink {
 // A producer and the first delivery failure it reported (cleared when taken).
 struct ReportingProducer {
   static Result<std::shared_ptr<ReportingProducer>> Create(const spec::KafkaSpec& k,
-                                                          std::vector<std::string> topics,
-                                                          std::string transactional_id) {
+                                                           std::vector<std::string> topics,
+                                                           std::string transactional_id) {
     auto self = std::make_shared<ReportingProducer>();
     io::KafkaProducerOptions o;
     o.brokers = k.brokers;
@@ -391,7 +391,8 @@ class KafkaSink final : public Sink {
     return p_->producer->Produce(topic_, key, line, 0);
   }
   Status Flush() override {
-    if (!transactional_) SLUICE_RETURN_IF_ERROR(p_->producer->Flush(std::chrono::milliseconds(60000)));
+    if (!transactional_)
+      SLUICE_RETURN_IF_ERROR(p_->producer->Flush(std::chrono::milliseconds(60000)));
     return p_->TakeError();
   }
   Status Close() override { return Flush(); }
@@ -412,8 +413,8 @@ Result<std::unique_ptr<Sink>> OpenKafkaSink(const spec::KafkaSpec& k) {
 template <typename Call>
 Status RetryTxn(io::KafkaProducer* p, Call call) {
   Status s = call();
-  for (int attempt = 0; !s.ok() && p->last_txn_error() == io::KafkaTxnError::kRetriable && attempt < 10;
-       ++attempt) {
+  for (int attempt = 0;
+       !s.ok() && p->last_txn_error() == io::KafkaTxnError::kRetriable && attempt < 10; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempt, 4)));
     s = call();
   }
@@ -447,9 +448,8 @@ Result<std::unique_ptr<OutputTransaction>> OutputTransaction::Open(
   impl->p = std::move(*p);
   io::KafkaProducer* producer = impl->p->producer.get();
   // Fences this instance's previous incarnation and aborts the transaction it left open.
-  SLUICE_RETURN_IF_ERROR(RetryTxn(producer, [&] {
-    return producer->InitTransactions(std::chrono::seconds(60));
-  }));
+  SLUICE_RETURN_IF_ERROR(
+      RetryTxn(producer, [&] { return producer->InitTransactions(std::chrono::seconds(60)); }));
   SLUICE_RETURN_IF_ERROR(producer->BeginTransaction());
   return std::unique_ptr<OutputTransaction>(new OutputTransaction(std::move(impl)));
 }

@@ -1,15 +1,14 @@
 #include "sluice/engine/runtime.h"
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
-#include <thread>
-
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "sluice/core/number_format.h"
 #include "sluice/engine/endpoints.h"
@@ -70,7 +69,9 @@ class Runtime {
     const core::Value& v = processor_.fields(r)[p_.event_id_index];
     if (v.kind == core::Value::Kind::kString) return v.s;
     key_.clear();
-    if (!v.is_null()) core::AppendInt(v.kind == core::Value::Kind::kInt ? v.i : static_cast<int64_t>(v.AsDouble()), &key_);
+    if (!v.is_null())
+      core::AppendInt(v.kind == core::Value::Kind::kInt ? v.i : static_cast<int64_t>(v.AsDouble()),
+                      &key_);
     return key_;
   }
   bool Stopping() const { return o_.stop && o_.stop->load(std::memory_order_relaxed); }
@@ -116,12 +117,14 @@ void Runtime::InitMetrics() {
   keys_ = m->GetGauge("sluice_keys", "Live keys in the engine's state, all key spaces.");
   if (store_) {
     checkpoint_seconds_ = m->GetHistogram("sluice_checkpoint_duration_seconds",
-                                          "Engine-thread time per checkpoint: waiting for the previous write, then serialising the changed state.",
+                                          "Engine-thread time per checkpoint: waiting for the "
+                                          "previous write, then serialising the changed state.",
                                           {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60});
   }
   if (model_) {
-    scores_total_ = m->GetCounter("sluice_scores_total", "Events scored, by model and version.",
-                            {{"model", model_->name()}, {"version", std::to_string(model_->version())}});
+    scores_total_ =
+        m->GetCounter("sluice_scores_total", "Events scored, by model and version.",
+                      {{"model", model_->name()}, {"version", std::to_string(model_->version())}});
   }
 }
 
@@ -140,9 +143,8 @@ void Runtime::UpdateMetrics(Clock::time_point read_at, bool written) {
   for (int r = 1; r < core::kNumReasons; ++r) {
     if (stats_.by_reason[r] == dead_by_reason_counted_[r]) continue;
     if (!dead_by_reason_[r]) {  // registered on a reason's first dead letter, then kept
-      dead_by_reason_[r] =
-          m->GetCounter("sluice_dead_letters_total", "Dead letters, by reason.",
-                        {{"reason", core::ReasonName(static_cast<Reason>(r))}});
+      dead_by_reason_[r] = m->GetCounter("sluice_dead_letters_total", "Dead letters, by reason.",
+                                         {{"reason", core::ReasonName(static_cast<Reason>(r))}});
     }
     dead_by_reason_[r]->Inc(static_cast<double>(stats_.by_reason[r] - dead_by_reason_counted_[r]));
     dead_by_reason_counted_[r] = stats_.by_reason[r];
@@ -184,9 +186,9 @@ Status Runtime::Open() {
   if (!out.ok()) return out.status();
   out_ = std::move(*out);
   const auto* dead_kafka = p_.dead_letter ? &p_.dead_letter->kafka : nullptr;
-  auto dead = OpenSink(o_.dead_letter.empty() && p_.dead_letter ? p_.dead_letter->file
-                                                                 : o_.dead_letter,
-                       dead_kafka ? *dead_kafka : std::nullopt, "");
+  auto dead =
+      OpenSink(o_.dead_letter.empty() && p_.dead_letter ? p_.dead_letter->file : o_.dead_letter,
+               dead_kafka ? *dead_kafka : std::nullopt, "");
   if (!dead.ok()) return dead.status();
   dead_ = std::move(*dead);
   if (p_.output && p_.output->exactly_once) SLUICE_RETURN_IF_ERROR(OpenTransaction());
@@ -206,7 +208,8 @@ Status Runtime::OpenTransaction() {
   if (!o_.input.empty() || !p_.source.kafka)
     return Status::InvalidArgument("output.exactly_once needs the kafka source (not --input)");
   if (!o_.output.empty() || (!o_.dead_letter.empty() && p_.dead_letter && p_.dead_letter->kafka))
-    return Status::InvalidArgument("output.exactly_once: --output/--dead-letter would bypass the transaction");
+    return Status::InvalidArgument(
+        "output.exactly_once: --output/--dead-letter would bypass the transaction");
   std::string id;
   const auto& config = p_.output->kafka->config;
   if (auto it = config.find("transactional.id"); it != config.end()) {
@@ -246,9 +249,9 @@ Status Runtime::Restore() {
   if (!info.ok()) return info.status();
   checkpoint_id_ = info->id;
   SLUICE_RETURN_IF_ERROR(source_->Resume(info->positions));
-  Log("info", "restored", "checkpoint=" + std::to_string(info->id) + " records=" +
-                              std::to_string(processor_.records()) +
-                              " keys=" + std::to_string(processor_.keys()));
+  Log("info", "restored",
+      "checkpoint=" + std::to_string(info->id) + " records=" +
+          std::to_string(processor_.records()) + " keys=" + std::to_string(processor_.keys()));
   return Status::Ok();
 }
 
@@ -257,9 +260,11 @@ Status Runtime::MaybeCheckpoint(bool force) {
   // on the store's thread.
   if (!store_ || !dirty_) return store_ && force ? store_->Wait() : Status::Ok();
   const auto now = Clock::now();
-  if (!force && std::chrono::duration<double>(now - last_checkpoint_).count() < o_.checkpoint_seconds)
+  if (!force &&
+      std::chrono::duration<double>(now - last_checkpoint_).count() < o_.checkpoint_seconds)
     return Status::Ok();
-  SLUICE_RETURN_IF_ERROR(processor_.SaveCheckpoint(store_.get(), ++checkpoint_id_, source_->Position()));
+  SLUICE_RETURN_IF_ERROR(
+      processor_.SaveCheckpoint(store_.get(), ++checkpoint_id_, source_->Position()));
   if (force) SLUICE_RETURN_IF_ERROR(store_->Wait());
   const double secs = std::chrono::duration<double>(Clock::now() - now).count();
   if (checkpoint_seconds_) checkpoint_seconds_->Observe(secs);
@@ -348,10 +353,9 @@ void Runtime::MaybeStatus(bool force) {
   const int64_t records = processor_.records();
   const double rate = since > 0 ? static_cast<double>(records - records_at_status_) / since : 0;
   Log("info", "status",
-      "records=" + std::to_string(records) + " applied=" +
-          std::to_string(records - stats_.dead_letters) +
-          " dead_letters=" + std::to_string(stats_.dead_letters) +
-          " outputs=" + std::to_string(stats_.outputs) +
+      "records=" + std::to_string(records) +
+          " applied=" + std::to_string(records - stats_.dead_letters) + " dead_letters=" +
+          std::to_string(stats_.dead_letters) + " outputs=" + std::to_string(stats_.outputs) +
           " checkpoints=" + std::to_string(stats_.checkpoints) + " keys=" +
           std::to_string(processor_.keys()) + " events_per_s=" + std::to_string(std::lround(rate)));
   last_status_ = now;
@@ -363,9 +367,11 @@ Result<RunStats> Runtime::Run() {
   start_ = last_status_ = last_checkpoint_ = Clock::now();
   InitMetrics();
   Log("info", "started",
-      "pipeline=" + p_.name + " source=" + source_name_ + " threads=" + std::to_string(pool_.size()) +
-          (model_ ? " model=" + model_->name() + " model_version=" + std::to_string(model_->version())
-                  : ""));
+      "pipeline=" + p_.name + " source=" + source_name_ +
+          " threads=" + std::to_string(pool_.size()) +
+          (model_
+               ? " model=" + model_->name() + " model_version=" + std::to_string(model_->version())
+               : ""));
   while (!Stopping()) {
     auto more = source_->Next(&chunk_, o_.batch_bytes, std::chrono::milliseconds(50));
     if (!more.ok()) return more.status();
@@ -391,8 +397,9 @@ Result<RunStats> Runtime::Run() {
   stats_.busy_seconds = std::chrono::duration<double>(last_batch_ - first_batch_).count();
   MaybeStatus(true);
   Log("info", Stopping() ? "stopped on signal" : "end of input",
-"records=" + std::to_string(stats_.records) + " outputs=" + std::to_string(stats_.outputs) +
-          " replayed=" + std::to_string(stats_.replayed) + " busy_seconds=" + std::to_string(stats_.busy_seconds));
+      "records=" + std::to_string(stats_.records) + " outputs=" + std::to_string(stats_.outputs) +
+          " replayed=" + std::to_string(stats_.replayed) +
+          " busy_seconds=" + std::to_string(stats_.busy_seconds));
   return stats_;
 }
 

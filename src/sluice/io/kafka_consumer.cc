@@ -252,11 +252,10 @@ std::vector<PartitionLag> KafkaConsumer::Lag() const {
 core::Result<std::pair<int64_t, int64_t>> KafkaConsumer::QueryWatermarks(
     const TopicPartition& tp, std::chrono::milliseconds timeout) {
   int64_t low = -1, high = -1;
-  SLUICE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_query_watermark_offsets(rk_.get(), tp.topic.c_str(),
-                                                                      tp.partition, &low, &high,
-                                                                      TimeoutMs(timeout)),
-                                     "kafka watermarks of " + tp.topic + "/" +
-                                         std::to_string(tp.partition)));
+  SLUICE_RETURN_IF_ERROR(
+      KafkaStatus(rd_kafka_query_watermark_offsets(rk_.get(), tp.topic.c_str(), tp.partition, &low,
+                                                   &high, TimeoutMs(timeout)),
+                  "kafka watermarks of " + tp.topic + "/" + std::to_string(tp.partition)));
   return std::make_pair(low, high);
 }
 

@@ -103,7 +103,8 @@ Status ParseSource(const YamlReader& r, const YAML::Node& n, Pipeline* p) {
 Status ParseSink(const YamlReader& r, const YAML::Node& n, const std::string& path, bool features,
                  Pipeline* p, SinkSpec* s) {
   if (features) {
-    SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"file", "kafka", "include_features", "exactly_once"}));
+    SLUICE_RETURN_IF_ERROR(
+        r.CheckMap(n, path, {"file", "kafka", "include_features", "exactly_once"}));
   } else {
     SLUICE_RETURN_IF_ERROR(r.CheckMap(n, path, {"file", "kafka"}));
   }
@@ -351,12 +352,14 @@ Status ParseRoot(const YamlReader& r, const YAML::Node& root, Pipeline* p) {
   if (p->output && p->output->exactly_once) {
     const YAML::Node& eo = root["output"]["exactly_once"];
     if (!p->source.kafka)
-      return r.Error(eo, "output.exactly_once", "needs a kafka source (offsets commit with outputs)");
+      return r.Error(eo, "output.exactly_once",
+                     "needs a kafka source (offsets commit with outputs)");
     if (p->dead_letter && p->dead_letter->kafka &&
         p->dead_letter->kafka->brokers != p->output->kafka->brokers) {
-      return r.Error(root["dead_letter"]["kafka"], "dead_letter.kafka",
-                     "with output.exactly_once, dead letters on kafka must use the output's brokers "
-                     "(one transaction covers both)");
+      return r.Error(
+          root["dead_letter"]["kafka"], "dead_letter.kafka",
+          "with output.exactly_once, dead letters on kafka must use the output's brokers "
+          "(one transaction covers both)");
     }
   }
   if (root["labels"]) SLUICE_RETURN_IF_ERROR(ParseLabels(r, root["labels"], p));

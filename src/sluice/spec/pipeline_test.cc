@@ -38,7 +38,8 @@ TEST(Pipeline, ExactlyOnceNeedsKafkaInAndOut) {
                          "spec.yaml");
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_TRUE(p->output->exactly_once);
-  auto q = ParsePipeline(std::string(kBase) + "output: {kafka: {brokers: a, topic: o}}\n", "s.yaml");
+  auto q =
+      ParsePipeline(std::string(kBase) + "output: {kafka: {brokers: a, topic: o}}\n", "s.yaml");
   ASSERT_TRUE(q.ok()) << q.status().message();
   EXPECT_FALSE(q->output->exactly_once);
 }
