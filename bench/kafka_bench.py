@@ -32,7 +32,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
 sys.path.insert(0, os.path.join(ROOT, "test"))
-from testlib import KafkaDev  # noqa: E402  (the tests' kafka-dev launcher)
+from testlib import KafkaDev, kafka_spec  # noqa: E402  (the tests' kafka-dev launcher)
 
 
 WARMUP = 200  # latency runs: events sent first and waited for (the group join), not counted
@@ -40,19 +40,8 @@ WARMUP = 200  # latency runs: events sent first and waited for (the group join),
 
 def engine_spec(path, model, brokers, topic, group, out, dead, fetch_wait=None):
     """examples/fraud/pipeline.yaml reading `topic` on Kafka and writing `out` and `dead` there."""
-    config = 'session.timeout.ms: "3000", heartbeat.interval.ms: "500"'
-    if fetch_wait is not None:
-        config += ', fetch.wait.max.ms: "%d"' % fetch_wait
-    kafka = '{brokers: "%s", topic: %s, group: %s, config: {%s}}' % (brokers, topic, group, config)
-    lines = []
-    for l in open(SPEC).read().splitlines():
-        if l.startswith("model:"):
-            l = "model: {file: %s}" % model
-        if l.startswith("dead_letter:"):
-            l = 'dead_letter: {kafka: {brokers: "%s", topic: %s}}' % (brokers, dead)
-        lines.append("  kafka: " + kafka if l.startswith("  file: ../../data") else l)
-    lines.append('output: {kafka: {brokers: "%s", topic: %s}}' % (brokers, out))
-    open(path, "w").write("\n".join(lines) + "\n")
+    config = {} if fetch_wait is None else {"fetch.wait.max.ms": str(fetch_wait)}
+    kafka_spec(path, brokers, group, config, topic=topic, output=out, dead=dead, model=model)
 
 
 def latency(a, brokers, ev, topic_in, topic_out, dead, rate, pipeline):

@@ -2,7 +2,7 @@
 running a command that must exit with a given code, and a `sluice kafka-dev` cluster.
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from testlib import SPEC, check, run, finish, KafkaDev
+    from testlib import SPEC, check, run, finish, KafkaDev, kafka_spec
 """
 import os
 import signal
@@ -28,6 +28,31 @@ def run(cmd, expect=0):
     if r.returncode != expect:
         sys.exit(f"{' '.join(cmd)}: exit {r.returncode}, expected {expect}\n{r.stderr}")
     return r
+
+
+def kafka_spec(path, bootstrap, group, config=None, topic="events", output="scores", dead="dead",
+               output_options="", model=None):
+    """Writes examples/fraud/pipeline.yaml reading `topic` from Kafka in consumer group `group`
+    (librdkafka properties `config`, after a short session so the mock rebalances quickly), its
+    outputs to topic `output` (with `output_options`, e.g. "include_features: true") and dead
+    letters to `dead`; the model is `model` (a file) or left out. Returns path."""
+    props = {"session.timeout.ms": "3000", "heartbeat.interval.ms": "500", **(config or {})}
+    kafka = '{brokers: "%s", topic: %s, group: %s, config: {%s}}' % (
+        bootstrap, topic, group, ", ".join('%s: "%s"' % kv for kv in props.items()))
+    out = []
+    for line in open(SPEC).read().splitlines():
+        if line.startswith("dead_letter:"):
+            continue
+        if line.startswith("model:"):
+            if model:
+                out.append("model: {file: %s}" % model)
+            continue
+        out.append("  kafka: " + kafka if line.startswith("  file: ../../data") else line)
+    opts = ", " + output_options if output_options else ""
+    out.append('output: {kafka: {brokers: "%s", topic: %s}%s}' % (bootstrap, output, opts))
+    out.append('dead_letter: {kafka: {brokers: "%s", topic: %s}}' % (bootstrap, dead))
+    open(path, "w").write("\n".join(out) + "\n")
+    return path
 
 
 def finish():

@@ -21,24 +21,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from testlib import SPEC, KafkaDev, check, finish  # noqa: E402
+from testlib import KafkaDev, check, finish, kafka_spec  # noqa: E402
 
 BATCH_BYTES = 16384  # ~90 fraud events a batch
-
-
-def spec_for(work, bootstrap):
-    kafka = ('{brokers: "%s", topic: events, group: bp, config: {session.timeout.ms: "3000", '
-             'heartbeat.interval.ms: "500"}}' % bootstrap)
-    out = []
-    for line in open(SPEC).read().splitlines():
-        if line.startswith("model:") or line.startswith("dead_letter:"):
-            continue
-        out.append("  kafka: " + kafka if line.startswith("  file: ../../data") else line)
-    out.append('output: {kafka: {brokers: "%s", topic: scores}}' % bootstrap)
-    out.append('dead_letter: {kafka: {brokers: "%s", topic: dead}}' % bootstrap)
-    path = os.path.join(work, "kafka.yaml")
-    open(path, "w").write("\n".join(out) + "\n")
-    return path
 
 
 def count(bootstrap, topic):
@@ -91,7 +76,8 @@ def main():
         for b in (1, 2, 3):
             check(cluster.command(f"rtt {b} 400") == "ok", f"kafka-dev: rtt {b} 400")
         with open(log, "w") as err:
-            p = subprocess.Popen([sluice, "run", spec_for(work, cluster.bootstrap),
+            spec = kafka_spec(os.path.join(work, "kafka.yaml"), cluster.bootstrap, "bp")
+            p = subprocess.Popen([sluice, "run", spec,
                                   "--batch-bytes", str(BATCH_BYTES), "--status-seconds", "0.2",
                                   "--metrics-file", metrics], stderr=err)
         # The slow phase: sample progress, lag and memory once the engine is under way.

@@ -32,24 +32,15 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from testlib import SPEC, KafkaDev, check, finish  # noqa: E402
+from testlib import SPEC, KafkaDev, check, finish, kafka_spec  # noqa: E402
 # Broker faults combined with crashes: on unless SLUICE_CRASH_WITH_FAULTS=0.
 WITH_FAULTS = os.environ.get("SLUICE_CRASH_WITH_FAULTS", "1") == "1"
 
 
 
 def spec_for(work, bootstrap):
-    kafka = ('{brokers: "%s", topic: events, group: crash-test, config: {session.timeout.ms: "3000", '
-             'heartbeat.interval.ms: "500"}}' % bootstrap)
-    out = []
-    for line in open(SPEC).read().splitlines():
-        if line.startswith("model:") or line.startswith("dead_letter:"):
-            continue
-        out.append("  kafka: " + kafka if line.startswith("  file: ../../data") else line)
-    out.append("output: {kafka: {brokers: \"%s\", topic: scores}, include_features: true}" % bootstrap)
-    out.append("dead_letter: {kafka: {brokers: \"%s\", topic: dead}}" % bootstrap)
-    path = os.path.join(work, "kafka.yaml")
-    open(path, "w").write("\n".join(out) + "\n")
+    path = kafka_spec(os.path.join(work, "kafka.yaml"), bootstrap, "crash-test",
+                      output_options="include_features: true")
     file_spec = os.path.join(work, "file.yaml")
     open(file_spec, "w").write("\n".join(
         l if not l.startswith("model:") else "output: {include_features: true}"

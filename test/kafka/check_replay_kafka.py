@@ -31,28 +31,18 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from testlib import SPEC, KafkaDev, check, finish  # noqa: E402
+from testlib import SPEC, KafkaDev, check, finish, kafka_spec  # noqa: E402
 
 BAD = ['{"txn_id":"bad1","ts":"soon","user_id":"u1"}', "not json", '{"txn_id": 7']
 
 
 def spec_for(work, bootstrap, mode):
     # Small fetches and a small prefetch queue keep polls small, so --max-records stops near it.
-    kafka = ('{brokers: "%s", topic: events, group: replay-%s, config: {session.timeout.ms: "3000", '
-             'heartbeat.interval.ms: "500", max.partition.fetch.bytes: "16384", queued.max.messages.kbytes: "64"}}'
-             % (bootstrap, mode))
-    out = []
-    for line in open(SPEC).read().splitlines():
-        if line.startswith("model:") or line.startswith("dead_letter:"):
-            continue
-        out.append("  kafka: " + kafka if line.startswith("  file: ../../data") else line)
-    eo = ", exactly_once: true" if mode == "eo" else ""
-    out.append('output: {kafka: {brokers: "%s", topic: scores_%s}, include_features: true%s}'
-               % (bootstrap, mode, eo))
-    out.append('dead_letter: {kafka: {brokers: "%s", topic: dead_%s}}' % (bootstrap, mode))
-    path = os.path.join(work, f"{mode}.yaml")
-    open(path, "w").write("\n".join(out) + "\n")
-    return path
+    return kafka_spec(os.path.join(work, f"{mode}.yaml"), bootstrap, f"replay-{mode}",
+                      {"max.partition.fetch.bytes": "16384", "queued.max.messages.kbytes": "64"},
+                      output=f"scores_{mode}", dead=f"dead_{mode}",
+                      output_options="include_features: true" +
+                      (", exactly_once: true" if mode == "eo" else ""))
 
 
 def file_spec(work):

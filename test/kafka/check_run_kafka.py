@@ -20,28 +20,8 @@ import time
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from testlib import SPEC, KafkaDev, check, finish  # noqa: E402
+from testlib import SPEC, KafkaDev, check, finish, kafka_spec  # noqa: E402
 
-
-
-def kafka_spec(work, bootstrap):
-    # Small fetches interleave the partitions finely (events of one merchant sit in several
-    # partitions, so a coarse interleave makes many of them late); the short session lets the mock
-    # cluster rebalance quickly when the engine restarts.
-    kafka = ('{brokers: "%s", topic: %%s, group: sluice-test, config: {session.timeout.ms: "3000", '
-             'heartbeat.interval.ms: "500", max.partition.fetch.bytes: "8192"}}' % bootstrap)
-    out = []
-    for line in open(SPEC).read().splitlines():
-        if line.startswith("model:") or line.startswith("dead_letter:"):
-            continue
-        if line.startswith("  file: ../../data"):
-            line = "  kafka: " + kafka % "events"
-        out.append(line)
-    out.append("output: {kafka: {brokers: \"%s\", topic: scores}, include_features: true}" % bootstrap)
-    out.append("dead_letter: {kafka: {brokers: \"%s\", topic: dead}}" % bootstrap)
-    path = os.path.join(work, "kafka.yaml")
-    open(path, "w").write("\n".join(out) + "\n")
-    return path
 
 
 def kcat_read(bootstrap, topic, fmt="%s\n"):
@@ -85,7 +65,9 @@ def run_test(sluice, work, bootstrap):
             f.write(user + "\t" + l + "\n")
     subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", "events", "-K", "\t", "-l", keyed,
                     "-X", "enable.idempotence=true"], check=True, timeout=60)
-    spec = kafka_spec(work, bootstrap)
+    # Small fetches; the aligner orders partitions in event time (engine/partition_aligner.h).
+    spec = kafka_spec(os.path.join(work, "kafka.yaml"), bootstrap, "sluice-test",
+                      {"max.partition.fetch.bytes": "8192"}, output_options="include_features: true")
     err = open(os.path.join(work, "run.stderr"), "w")
     run = subprocess.Popen([sluice, "run", spec, "--threads", "2", "--status-seconds", "1"],
                            stderr=err)
