@@ -181,33 +181,26 @@ core::Status Admission::SaveChanges(StateSink* sink) {
 }
 
 core::Status Admission::RestoreKeys(int ks, std::string_view value) {
-  if (ks < 0 || ks >= static_cast<int>(newest_.size()))
-    return core::Status::Corruption("checkpoint record for unknown key space " +
-                                    std::to_string(ks));
-  StateReader r(value);
-  const uint32_t n = r.U32();
-  if (n > r.remaining() / 2) r.Fail();
-  newest_[ks].reserve(newest_[ks].size() + (r.failed() ? 0 : n));
-  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-    const uint64_t len = r.VarCount(1);
-    const std::string_view key = r.Take(len);
-    const int64_t newest = r.SVar();
-    if (!r.failed()) newest_[ks].insert_or_assign(std::string(key), Entry{newest, false});
-  }
-  if (!r.done()) return core::Status::Corruption("malformed checkpoint record of admission");
-  return core::Status::Ok();
+  return RestoreChunk(ks, value, /*delta=*/false);
 }
 
 core::Status Admission::RestoreDelta(int ks, std::string_view value) {
+  return RestoreChunk(ks, value, /*delta=*/true);
+}
+
+// A chunk of (key, newest time) pairs; in a delta each pair has a presence byte first, and an
+// absent key (evicted since the last checkpoint) is a tombstone.
+core::Status Admission::RestoreChunk(int ks, std::string_view value, bool delta) {
   if (ks < 0 || ks >= static_cast<int>(newest_.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
   StateReader r(value);
   const uint32_t n = r.U32();
   if (n > r.remaining() / 2) r.Fail();
+  if (!delta) newest_[ks].reserve(newest_[ks].size() + (r.failed() ? 0 : n));
   for (uint32_t i = 0; i < n && !r.failed(); ++i) {
     const std::string_view key = r.Take(r.VarCount(1));
-    const uint8_t present = r.U8();
+    const uint8_t present = delta ? r.U8() : 1;
     if (present > 1) r.Fail();
     if (r.failed()) break;
     if (present) {

@@ -53,6 +53,7 @@ class Admission {
   };
   void MaybeSweep();
   void NoteChanged(size_t ks, std::string_view key);
+  core::Status RestoreChunk(int ks, std::string_view value, bool delta);
 
   const CompiledFeatures& cf_;
   std::vector<KeyMap<Entry>> newest_;  // per key space
