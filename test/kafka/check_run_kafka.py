@@ -45,11 +45,12 @@ def main():
     os.makedirs(work, exist_ok=True)
     with KafkaDev(sluice, ["events:6", "scores:1", "dead:2"],
                   stderr_path=os.path.join(work, "kafka-dev.stderr")) as cluster:
-        run_test(sluice, work, cluster.bootstrap)
+        run_test(sluice, work, cluster)
     finish()
 
 
-def run_test(sluice, work, bootstrap):
+def run_test(sluice, work, cluster):
+    bootstrap = cluster.bootstrap
     ev = os.path.join(work, "ev.jsonl")
     # librdkafka's mock keeps at most 5 MiB per partition and silently drops the oldest messages
     # beyond it (docs/operations.md): the outputs, ~600 bytes each with features, must fit one
@@ -69,9 +70,13 @@ def run_test(sluice, work, bootstrap):
     spec = kafka_spec(os.path.join(work, "kafka.yaml"), bootstrap, "sluice-test",
                       {"max.partition.fetch.bytes": "8192"}, output_options="include_features: true")
     err = open(os.path.join(work, "run.stderr"), "w")
+    # One broker answering 700 ms late: its partitions' first records come well after the
+    # others', which the event-time alignment must wait for (a race on a busy CI machine).
+    check(cluster.command("rtt 2 700") == "ok", "kafka-dev: rtt 2 700")
     run = subprocess.Popen([sluice, "run", spec, "--threads", "2", "--status-seconds", "1"],
                            stderr=err)
     outs, dead = wait_for(bootstrap, len(lines), 150)
+    check(cluster.command("rtt 2 0") == "ok", "kafka-dev: rtt 2 0")
     check(len(outs) + len(dead) == len(lines),
           f"outputs + dead letters = records produced ({len(outs)} + {len(dead)} = {len(lines)})")
     d = [json.loads(x) for x in dead]

@@ -115,11 +115,11 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   }
 
  private:
-  // Idle partitions stop holding the others back after this long without data.
-  static constexpr std::chrono::milliseconds kIdle{200};
+  // Idle partitions stop holding the others back after this long without data (PartitionAligner).
+  static constexpr std::chrono::milliseconds kIdle{1000}, kFirstIdle{5000};
   // A partition buffered beyond this is paused until it drains to half (bounds memory).
   static constexpr size_t kMaxBufferedPerPartition = 8 << 20;
-  explicit KafkaSource(const spec::Pipeline& p) : aligner_(p, kIdle) {}
+  explicit KafkaSource(const spec::Pipeline& p) : aligner_(p, kIdle, kFirstIdle) {}
   bool CaughtUp(int32_t partition) const;
   void Emit(io::Chunk* chunk, size_t max_bytes);
   Status PauseOrResume();

@@ -4,12 +4,14 @@
 
 namespace sluice::engine {
 
-PartitionAligner::PartitionAligner(const spec::Pipeline& p, std::chrono::milliseconds idle)
-    : idle_(idle), decoder_(io::MakeDecoder(p)), values_(p.schema.size()) {}
+PartitionAligner::PartitionAligner(const spec::Pipeline& p, std::chrono::milliseconds idle,
+                                   std::chrono::milliseconds first_idle)
+    : idle_(idle), first_idle_(first_idle), decoder_(io::MakeDecoder(p)), values_(p.schema.size()) {}
 
 void PartitionAligner::Assign(int32_t partition, Clock::time_point now) {
   Partition& part = parts_[partition];
   part.last_data = now;
+  part.had_data = false;
 }
 
 void PartitionAligner::Revoke(int32_t partition) { parts_.erase(partition); }
@@ -35,6 +37,7 @@ void PartitionAligner::Add(int32_t partition, int64_t offset, std::string_view v
   part.last_time_us = m.time_us;
   part.bytes += m.value.size();
   part.last_data = now;
+  part.had_data = true;
   part.queue.push_back(std::move(m));
 }
 
@@ -51,7 +54,10 @@ int32_t PartitionAligner::Pick(const std::function<bool(int32_t)>& caught_up,
   }
   if (best < 0) return -1;
   for (const auto& [p, part] : parts_) {
-    if (!part.queue.empty() || caught_up(p) || now - part.last_data >= idle_) continue;
+    if (!part.queue.empty() || caught_up(p) ||
+        now - part.last_data >= (part.had_data ? idle_ : first_idle_)) {
+      continue;
+    }
     return -1;  // p may still bring something older than best's head
   }
   return best;

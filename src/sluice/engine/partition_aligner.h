@@ -12,7 +12,9 @@
 // A record may only go out when no other partition can still deliver an older one: every other
 // partition either has a buffered head, or has nothing left to fetch right now (caught up with
 // its high watermark), or has been empty for longer than `idle` (a slow or stuck partition must
-// not stall the others: Flink's source idleness). A record whose time cannot be read (it will be
+// not stall the others: Flink's source idleness). A partition that has had no record since it
+// was assigned gets `first_idle` instead: its first fetch (offset lookup, then fetch, perhaps
+// from another broker) can come well after the others' on a busy machine. A record whose time cannot be read (it will be
 // a dead letter) takes its partition's previous time, so it goes out in place.
 //
 // Memory is bounded by the caller: buffered_bytes() per partition tells when to pause it.
@@ -43,7 +45,8 @@ class PartitionAligner {
     std::string value;  // followed by RecordReader::kPadding bytes (the decoders read ahead)
   };
 
-  PartitionAligner(const spec::Pipeline& p, std::chrono::milliseconds idle);
+  PartitionAligner(const spec::Pipeline& p, std::chrono::milliseconds idle,
+                   std::chrono::milliseconds first_idle);
 
   void Assign(int32_t partition, Clock::time_point now);
   void Revoke(int32_t partition);  // drops what it buffered (not handed out, not committed)
@@ -64,10 +67,11 @@ class PartitionAligner {
     size_t bytes = 0;
     int64_t last_time_us = INT64_MIN;  // the newest time read from it (for unreadable records)
     Clock::time_point last_data;       // when it last had a buffered record, or was assigned
+    bool had_data = false;             // since it was assigned
   };
   int64_t TimeOf(std::string_view padded, int64_t fallback);
 
-  std::chrono::milliseconds idle_;
+  std::chrono::milliseconds idle_, first_idle_;
   std::unique_ptr<io::Decoder> decoder_;
   std::vector<core::Value> values_;
   io::StringArena arena_;
