@@ -83,102 +83,163 @@ double FtrlLearner::WeightOf(double z, double sqrt_n) const {
   return std::fabs(z) <= params_.l1 ? 0.0 : w;
 }
 
-void FtrlLearner::Update(Coord* c, double g) const {
+double FtrlLearner::Weight(size_t i) const { return WeightOf(state_[i].z, std::sqrt(state_[i].n)); }
+
+void FtrlLearner::Update(Coord* c, double g, double sqrt_n, double w) const {
   const double n_new = c->n + g * g;
-  const double sqrt_new = std::sqrt(n_new);
-  const double sigma = (sqrt_new - c->sqrt_n) * inv_alpha_;
-  c->z += g - sigma * c->w;
+  const double sigma = (std::sqrt(n_new) - sqrt_n) * inv_alpha_;
+  c->z += g - sigma * w;
   c->n = n_new;
-  c->sqrt_n = sqrt_new;
-  c->w = WeightOf(c->z, sqrt_new);
 }
 
 #if defined(__x86_64__)
 namespace {
 
-// Four 32-byte rows {a, b, c, d} <-> four columns, in place (an involution).
-__attribute__((target("avx"))) inline void Transpose(__m256d* r) {
-  const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
-  const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
-  r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
-  r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
-  r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
-  r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+// Four 16-byte coordinates {z, n} -> the vectors z and n of coordinates {a, b, c, d}.
+__attribute__((target("avx"))) inline void LoadCoords(const double* a, const double* b,
+                                                      const double* c, const double* d, __m256d* z,
+                                                      __m256d* n) {
+  const __m256d ac =
+      _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_load_pd(a)), _mm_load_pd(c), 1);
+  const __m256d bd =
+      _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_load_pd(b)), _mm_load_pd(d), 1);
+  *z = _mm256_unpacklo_pd(ac, bd);
+  *n = _mm256_unpackhi_pd(ac, bd);
+}
+
+__attribute__((target("avx"))) inline void StoreCoords(__m256d z, __m256d n, double* a, double* b,
+                                                       double* c, double* d) {
+  const __m256d ac = _mm256_unpacklo_pd(z, n), bd = _mm256_unpackhi_pd(z, n);
+  _mm_store_pd(a, _mm256_castpd256_pd128(ac));
+  _mm_store_pd(c, _mm256_extractf128_pd(ac, 1));
+  _mm_store_pd(b, _mm256_castpd256_pd128(bd));
+  _mm_store_pd(d, _mm256_extractf128_pd(bd, 1));
 }
 
 }  // namespace
 
-// Update() on four coordinates per iteration, operation for operation (no FMA: this target does
-// not enable it, so every product is rounded as in the scalar code). Their square roots and
-// divisions, the expensive part, then run as one 4-wide instruction each.
-__attribute__((target("avx"))) size_t FtrlLearner::UpdateAvx(const uint32_t* idx, const double* val,
-                                                             size_t n, double d) {
-  const __m256d vd = _mm256_set1_pd(d), inv_alpha = _mm256_set1_pd(inv_alpha_);
-  const __m256d l1 = _mm256_set1_pd(params_.l1), l2 = _mm256_set1_pd(params_.l2);
-  const __m256d beta = _mm256_set1_pd(params_.beta), sign = _mm256_set1_pd(-0.0);
+// Margin's w_i and products, operation for operation (no FMA: this target does not enable it,
+// so every product is rounded as in the scalar code). The square roots and divisions, the
+// expensive part, run as one 4-wide instruction each.
+__attribute__((target("avx"))) size_t FtrlLearner::ProductsAvx(const uint32_t* idx,
+                                                               const double* val, size_t n,
+                                                               Kept* kept, double* prod) const {
+  const __m256d inv_alpha = _mm256_set1_pd(inv_alpha_), l1 = _mm256_set1_pd(params_.l1);
+  const __m256d l2 = _mm256_set1_pd(params_.l2), beta = _mm256_set1_pd(params_.beta);
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  const size_t end = std::min(n, kKept);
   size_t k = 0;
-  for (; k + 4 <= n; k += 4) {
-    double* c[4];
-    __m256d r[4];  // rows {z, n, sqrt_n, w} -> columns z, n, sqrt_n, w
-    for (int j = 0; j < 4; ++j) {
-      c[j] = &state_[idx[k + j]].z;
-      r[j] = _mm256_load_pd(c[j]);
-    }
-    Transpose(r);
-    const __m256d g = _mm256_mul_pd(vd, _mm256_loadu_pd(val + k));
-    const __m256d n_new = _mm256_add_pd(r[1], _mm256_mul_pd(g, g));
-    const __m256d sqrt_new = _mm256_sqrt_pd(n_new);
-    const __m256d sigma = _mm256_mul_pd(_mm256_sub_pd(sqrt_new, r[2]), inv_alpha);
-    const __m256d z = _mm256_add_pd(r[0], _mm256_sub_pd(g, _mm256_mul_pd(sigma, r[3])));
+  for (; k + 4 <= end; k += 4) {
+    __m256d z, nn;
+    LoadCoords(&state_[idx[k]].z, &state_[idx[k + 1]].z, &state_[idx[k + 2]].z,
+               &state_[idx[k + 3]].z, &z, &nn);
+    const __m256d s = _mm256_sqrt_pd(nn);
     // WeightOf: -(z - copysign(l1, z)) / ((beta + sqrt_n) / alpha + l2), 0 where |z| <= l1.
     const __m256d signed_l1 = _mm256_or_pd(_mm256_and_pd(z, sign), l1);
     const __m256d num = _mm256_xor_pd(_mm256_sub_pd(z, signed_l1), sign);
-    const __m256d den = _mm256_add_pd(_mm256_mul_pd(_mm256_add_pd(beta, sqrt_new), inv_alpha), l2);
+    const __m256d den = _mm256_add_pd(_mm256_mul_pd(_mm256_add_pd(beta, s), inv_alpha), l2);
     const __m256d small = _mm256_cmp_pd(_mm256_andnot_pd(sign, z), l1, _CMP_LE_OQ);
-    r[0] = z;
-    r[1] = n_new;
-    r[2] = sqrt_new;
-    r[3] = _mm256_andnot_pd(small, _mm256_div_pd(num, den));
-    Transpose(r);
-    for (int j = 0; j < 4; ++j) _mm256_store_pd(c[j], r[j]);
+    const __m256d w = _mm256_andnot_pd(small, _mm256_div_pd(num, den));
+    _mm256_storeu_pd(kept->w + k, w);
+    _mm256_storeu_pd(kept->sqrt_n + k, s);
+    _mm256_storeu_pd(prod + k, _mm256_mul_pd(w, _mm256_loadu_pd(val + k)));
+  }
+  return k;
+}
+
+// Update() on four coordinates per iteration, the same operations in the same order.
+__attribute__((target("avx"))) size_t FtrlLearner::UpdateAvx(const uint32_t* idx, const double* val,
+                                                             size_t n, double d, const Kept& kept) {
+  const __m256d vd = _mm256_set1_pd(d), inv_alpha = _mm256_set1_pd(inv_alpha_);
+  const size_t end = std::min(n, kKept);
+  size_t k = 0;
+  for (; k + 4 <= end; k += 4) {
+    double* c[4];
+    for (int j = 0; j < 4; ++j) c[j] = &state_[idx[k + j]].z;
+    __m256d z, nn;
+    LoadCoords(c[0], c[1], c[2], c[3], &z, &nn);
+    const __m256d g = _mm256_mul_pd(vd, _mm256_loadu_pd(val + k));
+    const __m256d n_new = _mm256_add_pd(nn, _mm256_mul_pd(g, g));
+    const __m256d sigma = _mm256_mul_pd(
+        _mm256_sub_pd(_mm256_sqrt_pd(n_new), _mm256_loadu_pd(kept.sqrt_n + k)), inv_alpha);
+    z = _mm256_add_pd(z, _mm256_sub_pd(g, _mm256_mul_pd(sigma, _mm256_loadu_pd(kept.w + k))));
+    StoreCoords(z, n_new, c[0], c[1], c[2], c[3]);
   }
   return k;
 }
 #else
-size_t FtrlLearner::UpdateAvx(const uint32_t*, const double*, size_t, double) { return 0; }
+size_t FtrlLearner::ProductsAvx(const uint32_t*, const double*, size_t, Kept*, double*) const {
+  return 0;
+}
+size_t FtrlLearner::UpdateAvx(const uint32_t*, const double*, size_t, double, const Kept&) {
+  return 0;
+}
 #endif
+
+// Summed in feature order, then the bias (whose x is 1), as the paper's loop does, so the
+// vector path rounds the sum exactly as the scalar one.
+double FtrlLearner::Margin(std::span<const uint32_t> idx, std::span<const double> val,
+                           Kept* kept) const {
+  assert(idx.size() == val.size());
+  const size_t n = idx.size();
+  double m = 0;
+  size_t k = 0;
+  if (avx_) {
+    double prod[kKept];
+    const size_t done = ProductsAvx(idx.data(), val.data(), n, kept, prod);
+    for (; k < done; ++k) m += prod[k];
+  }
+  for (; k < n; ++k) {
+    assert(idx[k] < dim_);
+    const Coord& c = state_[idx[k]];
+    const double s = std::sqrt(c.n), w = WeightOf(c.z, s);
+    if (k < kKept) kept->w[k] = w, kept->sqrt_n[k] = s;
+    m += w * val[k];
+  }
+  if (params_.bias) {
+    kept->bias_sqrt_n = std::sqrt(state_[dim_].n);
+    kept->bias_w = WeightOf(state_[dim_].z, kept->bias_sqrt_n);
+    m += kept->bias_w;
+  }
+  return m;
+}
 
 double FtrlLearner::PredictSparse(std::span<const uint32_t> idx,
                                   std::span<const double> val) const {
-  assert(idx.size() == val.size());
-  double m = 0;
-  for (size_t k = 0; k < idx.size(); ++k) {
-    assert(idx[k] < dim_);
-    m += state_[idx[k]].w * val[k];
-  }
-  if (params_.bias) m += state_[dim_].w;
-  return Sigmoid(m);
+  Kept kept;
+  return Sigmoid(Margin(idx, val, &kept));
 }
 
 double FtrlLearner::PredictDense(std::span<const double> x) const {
   assert(x.size() == dim_);
   double m = 0;
   for (size_t i = 0; i < dim_; ++i) {
-    if (x[i] != 0 && x[i] == x[i]) m += state_[i].w * x[i];
+    if (x[i] != 0 && x[i] == x[i]) m += Weight(i) * x[i];
   }
-  if (params_.bias) m += state_[dim_].w;
+  if (params_.bias) m += Weight(dim_);
   return Sigmoid(m);
 }
 
-// Every w_i is read before any coordinate is updated (indices are distinct), as Algorithm 1
-// computes all of w before p.
+// Every w_i is computed before any coordinate is updated (indices are distinct), as Algorithm 1
+// computes all of w before p. A feature past the kKept kept ones recomputes its w and sqrt(n)
+// from the state, which no update of this example has touched yet.
 double FtrlLearner::LearnSparse(std::span<const uint32_t> idx, std::span<const double> val,
                                 double y) {
-  const double p = PredictSparse(idx, val);
+  Kept kept;
+  const double p = Sigmoid(Margin(idx, val, &kept));
   const double d = p - y;
-  const size_t done = avx_ ? UpdateAvx(idx.data(), val.data(), idx.size(), d) : 0;
-  for (size_t k = done; k < idx.size(); ++k) Update(&state_[idx[k]], d * val[k]);
-  if (params_.bias) Update(&state_[dim_], d);
+  const size_t n = idx.size();
+  size_t k = avx_ ? UpdateAvx(idx.data(), val.data(), n, d, kept) : 0;
+  for (; k < n; ++k) {
+    Coord* c = &state_[idx[k]];
+    if (k < kKept) {
+      Update(c, d * val[k], kept.sqrt_n[k], kept.w[k]);
+    } else {
+      const double s = std::sqrt(c->n);
+      Update(c, d * val[k], s, WeightOf(c->z, s));
+    }
+  }
+  if (params_.bias) Update(&state_[dim_], d, kept.bias_sqrt_n, kept.bias_w);
   return p;
 }
 
@@ -201,10 +262,15 @@ void FtrlLearner::LearnBatch(std::span<const uint32_t> idx, std::span<const doub
 double FtrlLearner::LearnDense(std::span<const double> x, double y) {
   const double p = PredictDense(x);
   const double d = p - y;
+  auto step = [&](size_t i, double g) {
+    Coord* c = &state_[i];
+    const double s = std::sqrt(c->n);
+    Update(c, g, s, WeightOf(c->z, s));
+  };
   for (size_t i = 0; i < dim_; ++i) {
-    if (x[i] != 0 && x[i] == x[i]) Update(&state_[i], d * x[i]);
+    if (x[i] != 0 && x[i] == x[i]) step(i, d * x[i]);
   }
-  if (params_.bias) Update(&state_[dim_], d);
+  if (params_.bias) step(dim_, d);
   return p;
 }
 

@@ -27,7 +27,7 @@ struct FtrlParams {
   bool bias = true;  // learn an intercept (coordinate dim(), x = 1)
 };
 
-// An online learner over `dim` features. Owns its state (32 bytes per coordinate, on huge pages
+// An online learner over `dim` features. Owns its state (16 bytes per coordinate, on huge pages
 // where the kernel allows, so random coordinates do not each cost a TLB miss); Learn* and
 // Predict* allocate nothing. Movable, not copyable.
 // Not thread-safe: Learn* mutate; the const Predict* may run concurrently with each other but
@@ -63,7 +63,7 @@ class FtrlLearner {
   }
   // The current weight of coordinate i (i == dim() is the bias), as Algorithm 1 computes it from
   // z_i and n_i.
-  double Weight(size_t i) const { return state_[i].w; }
+  double Weight(size_t i) const;
   double Bias() const { return params_.bias ? Weight(dim_) : 0.0; }
 
   // The current weights as a logistic sluice-linear model; `inputs` names the dim() features
@@ -71,22 +71,35 @@ class FtrlLearner {
   core::Result<LinearModel> ToModel(std::vector<std::string> inputs = {}) const;
 
  private:
-  // z_i and n_i are Algorithm 1's state. w_i and sqrt(n_i) are functions of them that change only
-  // when the coordinate is updated, so they are kept beside them: a prediction is then a plain
-  // gather of w (the dot-product limit), and an update costs one sqrt and one division.
-  // 32 bytes, aligned, so a coordinate is always one cache-line access, and one AVX register.
-  struct alignas(32) Coord {
-    double z = 0, n = 0, sqrt_n = 0, w = 0;
+  // Algorithm 1's state and nothing else: w_i and sqrt(n_i) are recomputed from z_i and n_i when
+  // an example touches i (the same IEEE operations whenever they are computed, so the same bits
+  // as caching them). Half the bytes of {z, n, sqrt n, w}: the state of 2^18 coordinates stays
+  // in cache, and the extra square root and division, 4 lanes at a time, cost less than the
+  // cache misses they save (docs/benchmarks.md, "Models: FTRL online learning").
+  struct alignas(16) Coord {
+    double z = 0, n = 0;
   };
   struct FreeState {
     void operator()(Coord* p) const;
   };
+  // w_i and sqrt(n_i) of an example's first kKept features, from the prediction to the update.
+  static constexpr size_t kKept = 64;
+  struct Kept {
+    double w[kKept], sqrt_n[kKept];
+    double bias_w = 0, bias_sqrt_n = 0;
+  };
   FtrlLearner(size_t dim, const FtrlParams& p);
   double WeightOf(double z, double sqrt_n) const;
-  void Update(Coord* c, double g) const;
-  // Updates the coordinates idx[0..k) with g = d * val; returns k, a multiple of 4 (4 at a time
-  // in AVX registers: the same IEEE operations in the same order as Update, so the same bits).
-  size_t UpdateAvx(const uint32_t* idx, const double* val, size_t n, double d);
+  // The margin x . w (+ the bias) summed in feature order; fills `kept` for the first kKept.
+  double Margin(std::span<const uint32_t> idx, std::span<const double> val, Kept* kept) const;
+  // z and n of one coordinate after a step with gradient g, from its w and sqrt(n) before it.
+  void Update(Coord* c, double g, double sqrt_n, double w) const;
+  // The AVX versions of Margin's products and of the update, 4 features at a time with the same
+  // IEEE operations in the same order (no FMA), so the same bits; each returns how many features
+  // it did (a multiple of 4, at most min(n, kKept)).
+  size_t ProductsAvx(const uint32_t* idx, const double* val, size_t n, Kept* kept,
+                     double* prod) const;
+  size_t UpdateAvx(const uint32_t* idx, const double* val, size_t n, double d, const Kept& kept);
 
   size_t dim_;
   FtrlParams params_;

@@ -69,12 +69,14 @@ TEST(Ftrl, SparseAndDenseUpdatesAgreeExactly) {
   for (size_t i = 0; i <= 6; ++i) EXPECT_EQ(sparse.Weight(i), dense.Weight(i)) << i;
 }
 
-// Sparse updates run 4 coordinates at a time in AVX registers where the CPU has AVX; dense ones
-// run the scalar Update(). Both must give the same bits, over many features and parameter sets.
+// Sparse updates run 4 coordinates at a time in AVX registers where the CPU has AVX, with w and
+// sqrt(n) kept from the prediction for the first kKept (64) features and recomputed past them;
+// dense ones run the scalar Update(), recomputing each. Both must give the same bits, over
+// examples of ~67 features (so on both sides of 64) and several parameter sets.
 TEST(Ftrl, WideSparseUpdatesMatchScalarDenseExactly) {
   for (FtrlParams p : {FtrlParams{}, FtrlParams{.alpha = 0.5, .beta = 0, .l1 = 0, .l2 = 0},
                        FtrlParams{.alpha = 0.05, .beta = 2, .l1 = 3, .l2 = 0.5, .bias = false}}) {
-    constexpr uint32_t kDim = 64;
+    constexpr uint32_t kDim = 200;
     FtrlLearner sparse = Learner(kDim, p), dense = Learner(kDim, p);
     std::mt19937_64 rng(11);
     std::normal_distribution<double> nd;
