@@ -77,7 +77,9 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
     d->position_is_line = false;
   }
   bool Replaying() const override { return replaying_; }
-  Status Delivered() override;
+  void Sealed() override;
+  Status Delivered(bool wait) override;
+  void SetDrain(std::function<Status()> drain) override { drain_ = std::move(drain); }
   Status AddOffsetsTo(io::KafkaProducer* producer) override;
   std::vector<std::string> TakeWarnings() override { return std::exchange(warnings_, {}); }
   void UpdateMetrics(monitor::Registry* m) const override;
@@ -103,10 +105,14 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   }
   void OnAssigned(const std::vector<io::TopicPartition>& parts,
                   std::vector<io::TopicPartitionOffset>* start) override;
-  // The runtime commits after every chunk, before polling again: nothing handed out is in
-  // flight here. What the aligner still holds was neither handed out nor committed: dropped, the
-  // partition's next owner reads it.
+  // Outputs of sealed chunks may still be in flight: they are delivered and their offsets
+  // committed before the partitions go (the drain), so the next owner starts after them. What the
+  // aligner still holds was neither handed out nor committed: dropped, the next owner reads it.
   void OnRevoked(const std::vector<io::TopicPartition>& parts, bool) override {
+    if (drain_ && !sealed_.empty()) {
+      Status st = drain_();
+      if (!st.ok() && drain_error_.ok()) drain_error_ = std::move(st);
+    }
     for (const auto& tp : parts) {
       aligner_.Revoke(tp.partition);
       polled_.erase(tp.partition);
@@ -135,8 +141,10 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   std::map<int32_t, int64_t> polled_;  // partition -> next offset after what Poll returned
   std::map<int32_t, bool> paused_;
   std::vector<Pos> origin_;
-  std::map<int32_t, int64_t> pending_;  // partition -> next offset, once delivered
-  std::map<int32_t, int64_t> done_;     // partition -> next offset of what has been delivered
+  std::map<int32_t, int64_t> pending_;        // partition -> next offset, once sealed and delivered
+  std::map<int32_t, int64_t> sealed_;         // partition -> next offset, once delivered
+  std::map<int32_t, int64_t> in_background_;  // partition -> offset of a commit not waited for
+  std::map<int32_t, int64_t> done_;           // partition -> next offset of what has been delivered
   // partition -> the group's committed offset, while the records below it are being replayed
   std::map<int32_t, int64_t> replay_until_;
   // partition -> the offset it starts at, when known (for its lag before its first record)
@@ -146,6 +154,8 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   bool replaying_ = false;
   bool from_log_start_ = false;  // ResumeEmpty()
   bool offsets_in_transaction_ = false;
+  std::function<Status()> drain_;
+  Status drain_error_;  // of a drain in a rebalance callback, returned by the next Next()
   std::vector<std::string> warnings_;
   std::string name_;
 };
@@ -221,7 +231,7 @@ void KafkaSource::Emit(io::Chunk* chunk, size_t max_bytes) {
   const auto now = PartitionAligner::Clock::now();
   auto caught_up = [this](int32_t p) { return CaughtUp(p); };
   for (int32_t p; (p = aligner_.Pick(caught_up, now)) >= 0;) {
-    const PartitionAligner::Message& m = aligner_.Head(p);
+    const PartitionAligner::Message m = aligner_.Head(p);
     const bool replay = IsReplay(p, m.offset);
     if (chunk->records.empty()) {
       replaying_ = replay;
@@ -258,6 +268,7 @@ Status KafkaSource::PauseOrResume() {
 }
 
 Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::milliseconds wait) {
+  SLUICE_RETURN_IF_ERROR(std::exchange(drain_error_, Status::Ok()));
   chunk->data.clear();
   chunk->records.clear();
   origin_.clear();
@@ -287,9 +298,9 @@ Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::
 }
 
 Status KafkaSource::AddOffsetsTo(io::KafkaProducer* producer) {
-  if (pending_.empty()) return Status::Ok();
+  if (sealed_.empty()) return Status::Ok();
   std::vector<io::TopicPartitionOffset> offsets;
-  for (const auto& [p, next] : pending_) offsets.push_back({name_, p, io::KafkaOffset{next}});
+  for (const auto& [p, next] : sealed_) offsets.push_back({name_, p, io::KafkaOffset{next}});
   SLUICE_RETURN_IF_ERROR(
       producer->SendOffsetsToTransaction(offsets, *consumer_, std::chrono::seconds(60)));
   offsets_in_transaction_ = true;
@@ -297,18 +308,36 @@ Status KafkaSource::AddOffsetsTo(io::KafkaProducer* producer) {
 }
 
 // Replayed records were committed before the restart (committing them again would move the
-// group's offset back); offsets sent with a transaction were committed by it.
-Status KafkaSource::Delivered() {
-  if (pending_.empty()) return Status::Ok();
-  std::vector<io::TopicPartitionOffset> offsets;
-  for (const auto& [p, next] : pending_) {
-    offsets.push_back({name_, p, io::KafkaOffset{next}});
-    done_[p] = next;
-  }
+// group's offset back): they are done once applied.
+void KafkaSource::Sealed() {
+  for (const auto& [p, next] : pending_) (replaying_ ? done_ : sealed_)[p] = next;
   pending_.clear();
-  const bool commit = !replaying_ && !offsets_in_transaction_;
-  offsets_in_transaction_ = false;
-  return commit ? consumer_->CommitSync(offsets) : Status::Ok();
+}
+
+// Offsets sent with a transaction were committed by it.
+Status KafkaSource::Delivered(bool wait) {
+  SLUICE_RETURN_IF_ERROR(consumer_->TakeAsyncCommitError());
+  for (const auto& [p, next] : sealed_) done_[p] = next;
+  if (offsets_in_transaction_) {
+    offsets_in_transaction_ = false;
+    sealed_.clear();
+    return Status::Ok();
+  }
+  std::vector<io::TopicPartitionOffset> offsets;
+  if (!wait) {
+    for (const auto& [p, next] : sealed_) {
+      offsets.push_back({name_, p, io::KafkaOffset{next}});
+      in_background_[p] = next;
+    }
+    sealed_.clear();
+    return consumer_->CommitAsync(offsets);
+  }
+  // Commits sent in the background may not have arrived: they are sent again, and waited for.
+  std::map<int32_t, int64_t> to_commit = std::exchange(in_background_, {});
+  for (const auto& [p, next] : sealed_) to_commit[p] = next;
+  sealed_.clear();
+  for (const auto& [p, next] : to_commit) offsets.push_back({name_, p, io::KafkaOffset{next}});
+  return consumer_->CommitSync(offsets);
 }
 
 void KafkaSource::UpdateMetrics(monitor::Registry* m) const {
@@ -396,6 +425,7 @@ class KafkaSink final : public Sink {
     return p_->TakeError();
   }
   Status Close() override { return Flush(); }
+  bool FlushWaits() const override { return true; }
 
  private:
   std::shared_ptr<ReportingProducer> p_;
@@ -469,7 +499,7 @@ Status OutputTransaction::Commit(Source* source) {
   SLUICE_RETURN_IF_ERROR(
       RetryTxn(producer, [&] { return producer->CommitTransaction(std::chrono::seconds(60)); }));
   SLUICE_RETURN_IF_ERROR(impl_->p->TakeError());
-  SLUICE_RETURN_IF_ERROR(source->Delivered());
+  SLUICE_RETURN_IF_ERROR(source->Delivered(false));
   return producer->BeginTransaction();
 }
 

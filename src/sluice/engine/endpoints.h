@@ -7,6 +7,7 @@
 // Not thread-safe: the runtime's sequencer thread drives them.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,10 +41,18 @@ class Source {
   // runtime applies them to state again and writes nothing for them, so a restart repeats no
   // output it had delivered. A chunk never mixes replayed and new records.
   virtual bool Replaying() const { return false; }
-  // Everything the last chunk produced has been delivered: make its progress durable (Kafka:
-  // commit its offsets, unless they went into a transaction with AddOffsetsTo).
-  virtual core::Status Delivered() { return core::Status::Ok(); }
-  // exactly_once: puts the offsets reached by the chunks since the last Delivered() into
+  // The last chunk's outputs and dead letters have been written to the sinks (not necessarily
+  // delivered yet): its progress waits for the next Delivered().
+  virtual void Sealed() {}
+  // Everything written to the sinks so far has been delivered: make the progress of the sealed
+  // chunks durable (Kafka: commit their offsets, unless they went into a transaction with
+  // AddOffsetsTo; `wait`: until the group has them, else in the background, where a commit
+  // lost to a crash only makes its records' outputs repeat). Position() then includes them.
+  virtual core::Status Delivered(bool wait) { return core::Status::Ok(); }
+  // Called when the source must make its progress durable at once (Kafka: partitions about to be
+  // revoked in a rebalance): it delivers what was written and calls Delivered(true).
+  virtual void SetDrain(std::function<core::Status()> drain) {}
+  // exactly_once: puts the offsets reached by the chunks sealed since the last Delivered() into
   // `producer`'s open transaction, so they commit with its outputs. Kafka sources only.
   virtual core::Status AddOffsetsTo(io::KafkaProducer* producer) {
     return core::Status::InvalidArgument("exactly_once needs a kafka source");
@@ -70,6 +79,9 @@ class Sink {
   virtual core::Status Write(std::string_view key, std::string_view line) = 0;
   // Blocks until everything written is delivered (file: written out; Kafka: acknowledged).
   virtual core::Status Flush() = 0;
+  // Flush() waits for a peer (Kafka): the runtime then flushes a batch while it processes the
+  // next one rather than right after writing it.
+  virtual bool FlushWaits() const { return false; }
   virtual core::Status Close() = 0;
 };
 

@@ -6,7 +6,10 @@ namespace sluice::engine {
 
 PartitionAligner::PartitionAligner(const spec::Pipeline& p, std::chrono::milliseconds idle,
                                    std::chrono::milliseconds first_idle)
-    : idle_(idle), first_idle_(first_idle), decoder_(io::MakeDecoder(p)), values_(p.schema.size()) {}
+    : idle_(idle),
+      first_idle_(first_idle),
+      decoder_(io::MakeDecoder(p)),
+      values_(p.schema.size()) {}
 
 void PartitionAligner::Assign(int32_t partition, Clock::time_point now) {
   Partition& part = parts_[partition];
@@ -28,17 +31,45 @@ int64_t PartitionAligner::TimeOf(std::string_view padded, int64_t fallback) {
 void PartitionAligner::Add(int32_t partition, int64_t offset, std::string_view value,
                            Clock::time_point now) {
   Partition& part = parts_[partition];
-  Message m;
-  m.offset = offset;
-  m.value.reserve(value.size() + io::RecordReader::kPadding);
-  m.value.assign(value);
+  Compact(&part);
+  const size_t pos = part.data.size();
+  part.data.append(value);
+  part.data.append(io::RecordReader::kPadding, ' ');
   // One partition needs no order among partitions: its times are not read.
-  m.time_us = parts_.size() > 1 ? TimeOf(m.value, part.last_time_us) : part.last_time_us;
-  part.last_time_us = m.time_us;
-  part.bytes += m.value.size();
+  const int64_t time_us =
+      parts_.size() > 1
+          ? TimeOf(std::string_view(part.data).substr(pos, value.size()), part.last_time_us)
+          : part.last_time_us;
+  part.entries.push_back({offset, time_us, pos, value.size()});
+  part.last_time_us = time_us;
+  part.bytes += value.size();
   part.last_data = now;
   part.had_data = true;
-  part.queue.push_back(std::move(m));
+}
+
+// Drops what was handed out: all of it when the partition is drained (the usual case: the
+// buffer is then reused from its start), else once that is more than half of the entries, so
+// the bytes moved stay proportional to the records added.
+void PartitionAligner::Compact(Partition* part) {
+  if (part->head == 0) return;
+  if (part->empty()) {
+    part->entries.clear();
+    part->data.clear();
+    part->head = 0;
+    return;
+  }
+  if (part->head * 2 < part->entries.size()) return;
+  const size_t from = part->entries[part->head].pos;
+  part->data.erase(0, from);
+  part->entries.erase(part->entries.begin(), part->entries.begin() + part->head);
+  for (Entry& e : part->entries) e.pos -= from;
+  part->head = 0;
+}
+
+PartitionAligner::Message PartitionAligner::Head(int32_t partition) const {
+  const Partition& part = parts_.at(partition);
+  const Entry& e = part.entries[part.head];
+  return {e.offset, e.time_us, std::string_view(part.data).substr(e.pos, e.length)};
 }
 
 int32_t PartitionAligner::Pick(const std::function<bool(int32_t)>& caught_up,
@@ -46,15 +77,16 @@ int32_t PartitionAligner::Pick(const std::function<bool(int32_t)>& caught_up,
   int32_t best = -1;
   int64_t best_time = 0;
   for (const auto& [p, part] : parts_) {
-    if (part.queue.empty()) continue;
-    if (best < 0 || part.queue.front().time_us < best_time) {
+    if (part.empty()) continue;
+    const int64_t t = part.entries[part.head].time_us;
+    if (best < 0 || t < best_time) {
       best = p;
-      best_time = part.queue.front().time_us;
+      best_time = t;
     }
   }
   if (best < 0) return -1;
   for (const auto& [p, part] : parts_) {
-    if (!part.queue.empty() || caught_up(p) ||
+    if (!part.empty() || caught_up(p) ||
         now - part.last_data >= (part.had_data ? idle_ : first_idle_)) {
       continue;
     }
@@ -65,9 +97,9 @@ int32_t PartitionAligner::Pick(const std::function<bool(int32_t)>& caught_up,
 
 void PartitionAligner::Pop(int32_t partition) {
   Partition& part = parts_.at(partition);
-  part.bytes -= part.queue.front().value.size();
-  part.queue.pop_front();
-  if (part.queue.empty()) part.last_data = Clock::now();  // idle counts from here
+  part.bytes -= part.entries[part.head].length;
+  ++part.head;
+  if (part.empty()) part.last_data = Clock::now();  // idle counts from here
 }
 
 size_t PartitionAligner::buffered_bytes(int32_t partition) const {
@@ -77,7 +109,7 @@ size_t PartitionAligner::buffered_bytes(int32_t partition) const {
 
 bool PartitionAligner::empty() const {
   for (const auto& [p, part] : parts_) {
-    if (!part.queue.empty()) return false;
+    if (!part.empty()) return false;
   }
   return true;
 }

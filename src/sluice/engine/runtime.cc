@@ -61,6 +61,7 @@ class Runtime {
   void InitMetrics();
   Status Restore();
   Status MaybeCheckpoint(bool force);
+  Status DeliverWritten(bool wait = false);
   void UpdateMetrics(Clock::time_point read_at, bool written);
   void WriteMetricsFile() const;
   // The Kafka key of row r's output: its event id (empty without one).
@@ -88,6 +89,9 @@ class Runtime {
   bool dirty_ = false;  // something was applied since the last checkpoint
   std::unique_ptr<Sink> out_, dead_;
   std::unique_ptr<OutputTransaction> txn_;  // exactly_once
+  // A batch's outputs are waited for while the next one is processed (Sink::FlushWaits; not
+  // with exactly_once, whose transaction commits each batch).
+  bool defer_delivery_ = false;
   std::string source_name_, line_, key_;
   io::Chunk chunk_;
   std::vector<std::string> parts_;
@@ -192,6 +196,8 @@ Status Runtime::Open() {
   if (!dead.ok()) return dead.status();
   dead_ = std::move(*dead);
   if (p_.output && p_.output->exactly_once) SLUICE_RETURN_IF_ERROR(OpenTransaction());
+  defer_delivery_ = !txn_ && (out_->FlushWaits() || dead_->FlushWaits());
+  if (defer_delivery_) source_->SetDrain([this] { return DeliverWritten(true); });
   if (o_.state_dir.empty()) return Status::Ok();
   auto store = CheckpointStore::Open(o_.state_dir);
   if (!store.ok()) return store.status();
@@ -263,6 +269,8 @@ Status Runtime::MaybeCheckpoint(bool force) {
   if (!force &&
       std::chrono::duration<double>(now - last_checkpoint_).count() < o_.checkpoint_seconds)
     return Status::Ok();
+  // The checkpoint's positions are those delivered: every batch applied to the state must be.
+  if (!force && defer_delivery_) SLUICE_RETURN_IF_ERROR(DeliverWritten());
   SLUICE_RETURN_IF_ERROR(
       processor_.SaveCheckpoint(store_.get(), ++checkpoint_id_, source_->Position()));
   if (force) SLUICE_RETURN_IF_ERROR(store_->Wait());
@@ -290,6 +298,15 @@ Status Runtime::DeadLetter(size_t i, Reason r, std::string_view detail) {
   return dead_->Write({}, line_);
 }
 
+// Waits until every output and dead letter written so far is delivered, then lets the source
+// record the progress of the batches that wrote them (waiting for that too with `wait`: on
+// the way out, and before partitions are revoked).
+Status Runtime::DeliverWritten(bool wait) {
+  SLUICE_RETURN_IF_ERROR(out_->Flush());
+  SLUICE_RETURN_IF_ERROR(dead_->Flush());
+  return source_->Delivered(wait);
+}
+
 // One micro-batch: what has arrived, processed, its outputs and dead letters written out.
 Status Runtime::Batch(Clock::time_point read_at) {
   // Replayed records (Source::Replaying) change state; their outputs and dead letters were
@@ -305,7 +322,7 @@ Status Runtime::Batch(Clock::time_point read_at) {
   SLUICE_RETURN_IF_ERROR(processor_.Process(chunk_, source_name_, hooks));
   if (replay) {
     stats_.replayed += static_cast<int64_t>(chunk_.records.size());
-    SLUICE_RETURN_IF_ERROR(source_->Delivered());
+    source_->Sealed();
     UpdateMetrics(read_at, false);
     return Status::Ok();
   }
@@ -324,6 +341,10 @@ Status Runtime::Batch(Clock::time_point read_at) {
       ends_[task].push_back(out.size());
     }
   });
+  // The previous batch's outputs have usually arrived while this one was processed: waiting
+  // for them here, not right after writing them, keeps the sinks' round trips off the engine's
+  // path (a batch's offsets still commit only once its outputs are delivered).
+  if (defer_delivery_) SLUICE_RETURN_IF_ERROR(DeliverWritten());
   size_t r = 0;
   for (int t = 0; t < pool_.size(); ++t) {
     size_t start = 0;
@@ -332,14 +353,13 @@ Status Runtime::Batch(Clock::time_point read_at) {
       start = end;
     }
   }
-  SLUICE_RETURN_IF_ERROR(out_->Flush());
-  SLUICE_RETURN_IF_ERROR(dead_->Flush());
+  source_->Sealed();
+  if (!txn_ && !defer_delivery_) SLUICE_RETURN_IF_ERROR(DeliverWritten());
   if (txn_) {
     // Outputs, dead letters and the offsets that produced them commit in one transaction.
+    SLUICE_RETURN_IF_ERROR(out_->Flush());
+    SLUICE_RETURN_IF_ERROR(dead_->Flush());
     SLUICE_RETURN_IF_ERROR(txn_->Commit(source_.get()));
-  } else {
-    // Outputs and dead letters are delivered: the source may now record its progress.
-    SLUICE_RETURN_IF_ERROR(source_->Delivered());
   }
   stats_.outputs += static_cast<int64_t>(processor_.rows());
   UpdateMetrics(read_at, true);
@@ -382,11 +402,14 @@ Result<RunStats> Runtime::Run() {
       SLUICE_RETURN_IF_ERROR(Batch(read_at));
       last_batch_ = Clock::now();
       dirty_ = true;
+    } else if (defer_delivery_) {
+      SLUICE_RETURN_IF_ERROR(DeliverWritten());  // nothing new: commit what is out
     }
     SLUICE_RETURN_IF_ERROR(MaybeCheckpoint(false));
     MaybeStatus(false);
     if (!*more || (o_.max_records > 0 && processor_.records() >= o_.max_records)) break;
   }
+  SLUICE_RETURN_IF_ERROR(DeliverWritten(true));
   SLUICE_RETURN_IF_ERROR(out_->Close());
   SLUICE_RETURN_IF_ERROR(dead_->Close());
   SLUICE_RETURN_IF_ERROR(MaybeCheckpoint(true));  // the last one, so a restart resumes right here

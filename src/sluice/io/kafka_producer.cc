@@ -1,5 +1,6 @@
 #include "sluice/io/kafka_producer.h"
 
+#include <optional>
 #include <thread>
 
 namespace sluice::io {
@@ -56,7 +57,7 @@ core::Status KafkaProducer::Produce(std::string_view topic, std::string_view key
                                     std::string_view value, uint64_t token, int64_t timestamp_ms) {
   static_assert(sizeof(uintptr_t) >= sizeof(uint64_t), "tokens travel as a pointer");
   rd_kafka_topic_t* rkt = FindTopic(topic);
-  const auto deadline = std::chrono::steady_clock::now() + options_.queue_full_wait;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only if full
   void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(token));
   const void* key_ptr = key.empty() ? nullptr : key.data();
   for (;;) {
@@ -76,9 +77,13 @@ core::Status KafkaProducer::Produce(std::string_view topic, std::string_view key
           RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
           RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     }
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() >= deadline) {
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return core::Status::Ok();
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       return KafkaStatus(err, "kafka produce to " + std::string(topic));
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (!deadline) deadline = now + options_.queue_full_wait;
+    if (now >= *deadline) return KafkaStatus(err, "kafka produce to " + std::string(topic));
     rd_kafka_poll(rk_.get(), 10);  // deliveries free queue space
   }
 }
