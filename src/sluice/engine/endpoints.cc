@@ -285,8 +285,8 @@ Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::
     const auto now = PartitionAligner::Clock::now();
     for (size_t i = 0; i < batch_.size(); ++i) {
       const io::KafkaMessageView m = batch_[i];
-      aligner_.Add(m.partition, m.offset.value, m.value, now);
       polled_[m.partition] = m.offset.value + 1;
+      aligner_.Add(m.partition, batch_.Take(i), now);
     }
     batch_.Clear();
     Emit(chunk, max_bytes);

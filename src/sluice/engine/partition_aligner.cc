@@ -19,57 +19,45 @@ void PartitionAligner::Assign(int32_t partition, Clock::time_point now) {
 
 void PartitionAligner::Revoke(int32_t partition) { parts_.erase(partition); }
 
-int64_t PartitionAligner::TimeOf(std::string_view padded, int64_t fallback) {
+// The decoders read ahead of a record's end: it is timed in a padded copy (a few hundred bytes
+// in a buffer that stays in cache).
+int64_t PartitionAligner::TimeOf(std::string_view value, int64_t fallback) {
   if (decoder_->NeedsHeader()) return fallback;  // CSV over Kafka: no header, no alignment
+  padded_.reserve(value.size() + io::RecordReader::kPadding);
+  padded_.assign(value);
   core::EventTime t;
   io::DecodeError err;
   arena_.Reset();
-  if (!decoder_->Decode(padded, values_.data(), &t, &arena_, &err)) return fallback;
+  if (!decoder_->Decode(padded_, values_.data(), &t, &arena_, &err)) return fallback;
   return t.micros();
 }
 
-void PartitionAligner::Add(int32_t partition, int64_t offset, std::string_view value,
-                           Clock::time_point now) {
+void PartitionAligner::Add(int32_t partition, io::KafkaMessage message, Clock::time_point now) {
   Partition& part = parts_[partition];
   Compact(&part);
-  const size_t pos = part.data.size();
-  part.data.append(value);
-  part.data.append(io::RecordReader::kPadding, ' ');
+  const io::KafkaMessageView v = io::KafkaBatch::View(message.get());
   // One partition needs no order among partitions: its times are not read.
   const int64_t time_us =
-      parts_.size() > 1
-          ? TimeOf(std::string_view(part.data).substr(pos, value.size()), part.last_time_us)
-          : part.last_time_us;
-  part.entries.push_back({offset, time_us, pos, value.size()});
+      parts_.size() > 1 ? TimeOf(v.value, part.last_time_us) : part.last_time_us;
+  part.bytes += v.value.size();
+  part.entries.push_back({v.offset.value, time_us, std::move(message)});
   part.last_time_us = time_us;
-  part.bytes += value.size();
   part.last_data = now;
   part.had_data = true;
 }
 
-// Drops what was handed out: all of it when the partition is drained (the usual case: the
-// buffer is then reused from its start), else once that is more than half of the entries, so
-// the bytes moved stay proportional to the records added.
+// Drops the entries handed out: all of them when the partition is drained (the usual case),
+// else once they are more than half, so the entries moved stay proportional to those added.
 void PartitionAligner::Compact(Partition* part) {
   if (part->head == 0) return;
-  if (part->empty()) {
-    part->entries.clear();
-    part->data.clear();
-    part->head = 0;
-    return;
-  }
-  if (part->head * 2 < part->entries.size()) return;
-  const size_t from = part->entries[part->head].pos;
-  part->data.erase(0, from);
+  if (!part->empty() && part->head * 2 < part->entries.size()) return;
   part->entries.erase(part->entries.begin(), part->entries.begin() + part->head);
-  for (Entry& e : part->entries) e.pos -= from;
   part->head = 0;
 }
 
 PartitionAligner::Message PartitionAligner::Head(int32_t partition) const {
-  const Partition& part = parts_.at(partition);
-  const Entry& e = part.entries[part.head];
-  return {e.offset, e.time_us, std::string_view(part.data).substr(e.pos, e.length)};
+  const Entry& e = parts_.at(partition).entries[parts_.at(partition).head];
+  return {e.offset, e.time_us, io::KafkaBatch::View(e.message.get()).value};
 }
 
 int32_t PartitionAligner::Pick(const std::function<bool(int32_t)>& caught_up,
@@ -97,7 +85,9 @@ int32_t PartitionAligner::Pick(const std::function<bool(int32_t)>& caught_up,
 
 void PartitionAligner::Pop(int32_t partition) {
   Partition& part = parts_.at(partition);
-  part.bytes -= part.entries[part.head].length;
+  Entry& e = part.entries[part.head];
+  part.bytes -= e.message->len;
+  e.message.reset();  // its fetch buffer may go
   ++part.head;
   if (part.empty()) part.last_data = Clock::now();  // idle counts from here
 }

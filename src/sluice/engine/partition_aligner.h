@@ -19,9 +19,9 @@
 // place.
 //
 // Memory is bounded by the caller: buffered_bytes() per partition tells when to pause it.
-// A partition's records are copied back to back into one buffer that is reused (no allocation
-// per record once it has grown: a string per record cost a malloc, and page faults as the heap
-// grew, ~8% of `sluice run` on Kafka).
+// Records stay in librdkafka's fetch buffers (the aligner holds the messages, no copy): a copy
+// per record cost a malloc, and first-touch page faults as the buffers grew, 8-14% of
+// `sluice run` on Kafka.
 // Not thread-safe: the source thread owns it.
 #include <chrono>
 #include <cstdint>
@@ -35,6 +35,7 @@
 #include "sluice/core/value.h"
 #include "sluice/io/arena.h"
 #include "sluice/io/decoder.h"
+#include "sluice/io/kafka_consumer.h"
 #include "sluice/spec/pipeline.h"
 
 namespace sluice::engine {
@@ -45,7 +46,7 @@ class PartitionAligner {
   struct Message {
     int64_t offset = 0;
     int64_t time_us = 0;
-    std::string_view value;  // valid until the next Add or Pop of its partition
+    std::string_view value;  // valid until its partition's next Pop
   };
 
   PartitionAligner(const spec::Pipeline& p, std::chrono::milliseconds idle,
@@ -53,7 +54,7 @@ class PartitionAligner {
 
   void Assign(int32_t partition, Clock::time_point now);
   void Revoke(int32_t partition);  // drops what it buffered (not handed out, not committed)
-  void Add(int32_t partition, int64_t offset, std::string_view value, Clock::time_point now);
+  void Add(int32_t partition, io::KafkaMessage message, Clock::time_point now);
 
   // The partition whose head goes out next, or -1 when none may go now. `caught_up(p)`: p has
   // nothing more to fetch at the moment.
@@ -67,27 +68,26 @@ class PartitionAligner {
  private:
   struct Entry {
     int64_t offset, time_us;
-    size_t pos, length;  // in Partition::data
+    io::KafkaMessage message;
   };
   struct Partition {
-    // Entries [head, entries.size()) are buffered; each record's bytes are followed by
-    // RecordReader::kPadding bytes in data (the decoders read ahead).
-    std::vector<Entry> entries;
+    std::vector<Entry> entries;  // [head, size) are buffered
     size_t head = 0;
-    std::string data;
-    size_t bytes = 0;  // of the buffered records, padding excluded
+    size_t bytes = 0;  // of the buffered records' values
     bool empty() const { return head == entries.size(); }
     int64_t last_time_us = INT64_MIN;  // the newest time read from it (for unreadable records)
     Clock::time_point last_data;       // when it last had a buffered record, or was assigned
     bool had_data = false;             // since it was assigned
   };
-  int64_t TimeOf(std::string_view padded, int64_t fallback);
+
+  int64_t TimeOf(std::string_view value, int64_t fallback);
   static void Compact(Partition* part);
 
   std::chrono::milliseconds idle_, first_idle_;
   std::unique_ptr<io::Decoder> decoder_;
   std::vector<core::Value> values_;
   io::StringArena arena_;
+  std::string padded_;  // the record being timed, followed by RecordReader::kPadding bytes
   std::map<int32_t, Partition> parts_;
 };
 

@@ -25,12 +25,15 @@ KafkaBatch& KafkaBatch::operator=(KafkaBatch&& o) noexcept {
 }
 
 void KafkaBatch::Clear() {
-  for (rd_kafka_message_t* m : msgs_) rd_kafka_message_destroy(m);
+  for (rd_kafka_message_t* m : msgs_) {
+    if (m) rd_kafka_message_destroy(m);
+  }
   msgs_.clear();  // keeps capacity: the next Poll() allocates nothing
 }
 
-KafkaMessageView KafkaBatch::operator[](size_t i) const {
-  const rd_kafka_message_t* m = msgs_[i];
+KafkaMessageView KafkaBatch::operator[](size_t i) const { return View(msgs_[i]); }
+
+KafkaMessageView KafkaBatch::View(const rd_kafka_message_t* m) {
   KafkaMessageView v;
   v.topic = rd_kafka_topic_name(m->rkt);
   v.partition = m->partition;

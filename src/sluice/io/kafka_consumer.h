@@ -55,11 +55,15 @@ class KafkaBatch {
   size_t size() const { return msgs_.size(); }
   bool empty() const { return msgs_.empty(); }
   KafkaMessageView operator[](size_t i) const;
+  // Message i, which the batch no longer owns (its view here is then invalid). The handle must
+  // be destroyed before the consumer (it holds librdkafka's fetch buffer, not a copy).
+  KafkaMessage Take(size_t i) { return KafkaMessage(std::exchange(msgs_[i], nullptr)); }
+  static KafkaMessageView View(const rd_kafka_message_t* m);
   void Clear();
 
  private:
   friend class KafkaConsumer;
-  std::vector<rd_kafka_message_t*> msgs_;  // owned
+  std::vector<rd_kafka_message_t*> msgs_;  // owned; null once taken
 };
 
 // Thread-safety: thread-compatible, used by one thread at a time (the runtime's source thread);
