@@ -64,7 +64,7 @@ const KafkaProperties& KafkaDefaults(KafkaRole role) {
       {"client.id", "sluice"},
       {"enable.idempotence", "true"},
       {"acks", "all"},
-      {"linger.ms", "5"},
+      {"linger.ms", "1"},
       // TCP_NODELAY, as Kafka's Java clients and brokers set it: small requests (a low-rate
       // batch, a commit) go out at once instead of waiting on the peer's delayed ACK.
       {"socket.nagle.disable", "true"},
