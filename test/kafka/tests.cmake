@@ -27,3 +27,8 @@ set_tests_properties(kafka.replay_exactly_once PROPERTIES TIMEOUT 240)
 add_test(NAME kafka.backpressure
          COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_backpressure_kafka.py ${SLUICE_BIN} ${WORK}/kafka_backpressure)
 set_tests_properties(kafka.backpressure PROPERTIES TIMEOUT 240)
+# Two engines in one group, the second joining mid-stream: both keep running, nothing is lost,
+# neither repeats itself (~25 s).
+add_test(NAME kafka.rebalance
+         COMMAND ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/kafka/check_rebalance_kafka.py ${SLUICE_BIN} ${WORK}/kafka_rebalance)
+set_tests_properties(kafka.rebalance PROPERTIES TIMEOUT 240)

@@ -109,7 +109,7 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   // committed before the partitions go (the drain), so the next owner starts after them. What the
   // aligner still holds was neither handed out nor committed: dropped, the next owner reads it.
   void OnRevoked(const std::vector<io::TopicPartition>& parts, bool) override {
-    if (drain_ && !sealed_.empty()) {
+    if (drain_) {
       Status st = drain_();
       if (!st.ok() && drain_error_.ok()) drain_error_ = std::move(st);
     }
@@ -337,7 +337,13 @@ Status KafkaSource::Delivered(bool wait) {
   for (const auto& [p, next] : sealed_) to_commit[p] = next;
   sealed_.clear();
   for (const auto& [p, next] : to_commit) offsets.push_back({name_, p, io::KafkaOffset{next}});
-  return consumer_->CommitSync(offsets);
+  bool group_changing = false;
+  Status st = consumer_->CommitSync(offsets, &group_changing);
+  if (!group_changing) return st;
+  // Not fatal: the partitions' next owner (or this engine, after the rebalance) starts at the
+  // last offsets the group has, and repeats the outputs after them (at-least-once).
+  warnings_.push_back("offsets not committed, the group is rebalancing: " + st.message());
+  return Status::Ok();
 }
 
 void KafkaSource::UpdateMetrics(monitor::Registry* m) const {

@@ -47,6 +47,11 @@ class Runtime {
   Runtime(const spec::Pipeline& p, const RunOptions& o, const features::CompiledFeatures& cf,
           const ScoringModel* model)
       : p_(p), o_(o), model_(model), pool_(o.threads), processor_(p, cf, model, &pool_) {}
+  // The sinks go before the source, whose consumer may still revoke partitions as it closes:
+  // nothing is delivered then (after an error, as after a crash).
+  ~Runtime() {
+    if (source_) source_->SetDrain(nullptr);
+  }
 
   Status Open();
   Result<RunStats> Run();

@@ -159,16 +159,30 @@ core::Status KafkaConsumer::ApplyAssignment(rd_kafka_topic_partition_list_t* par
   return KafkaStatus(rd_kafka_assign(rk_.get(), assign ? parts : nullptr), "kafka assignment");
 }
 
-core::Status KafkaConsumer::CommitSync(std::span<const TopicPartitionOffset> offsets) {
+namespace {
+
+bool GroupChanging(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+         err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID;
+}
+
+}  // namespace
+
+core::Status KafkaConsumer::CommitSync(std::span<const TopicPartitionOffset> offsets,
+                                       bool* group_changing) {
+  if (group_changing) *group_changing = false;
   if (offsets.empty()) return core::Status::Ok();
   KafkaPartitionList list = ToList(offsets);
-  SLUICE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_commit(rk_.get(), list.get(), 0), "kafka commit"));
+  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), 0);
+  if (group_changing) *group_changing = GroupChanging(err);
+  SLUICE_RETURN_IF_ERROR(KafkaStatus(err, "kafka commit"));
   return FirstPartitionError(list.get(), "kafka commit");
 }
 
 void KafkaConsumer::CommitCb(rd_kafka_t*, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t* offsets, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
+  if (GroupChanging(err)) return;  // committed again by the caller's next CommitSync
   core::Status st = KafkaStatus(err, "kafka async commit");
   if (st.ok()) st = FirstPartitionError(offsets, "kafka async commit");
   if (!st.ok()) self->async_commit_error_ = std::move(st);

@@ -82,8 +82,12 @@ class KafkaConsumer {
   core::Status Poll(KafkaBatch* batch, size_t max_messages, std::chrono::milliseconds timeout);
 
   // Commits exactly `offsets` (next offset to read = last delivered + 1) for the group; nothing
-  // else is ever committed. CommitAsync's failures are kept for TakeAsyncCommitError().
-  core::Status CommitSync(std::span<const TopicPartitionOffset> offsets);
+  // else is ever committed. CommitAsync's failures are kept for TakeAsyncCommitError(), except
+  // those of a group that is changing (a rebalance in progress, a stale generation or member):
+  // nothing was committed then, and the caller commits the offsets again later. CommitSync
+  // reports those with `*group_changing` set when it is given.
+  core::Status CommitSync(std::span<const TopicPartitionOffset> offsets,
+                          bool* group_changing = nullptr);
   core::Status CommitAsync(std::span<const TopicPartitionOffset> offsets);
   core::Status TakeAsyncCommitError();
   // The group's committed offsets of `parts` (KafkaOffset::Invalid() when none).
