@@ -161,9 +161,11 @@ def main():
         open(log, "w").close()
         # Checkpoints every second while outputs are committed per batch: a crash leaves up to a
         # second of events between the checkpoint and the committed offsets, which a restart must
-        # apply again (from the checkpoint's offsets, not the group's).
+        # apply again (from the checkpoint's offsets, not the group's). Small batches fill up, so
+        # the engine runs saturated: a batch's outputs are waited for while the next one is
+        # processed, and a checkpoint must first wait for them (engine/runtime.cc).
         cmd = [sluice, "run", spec, "--state", state, "--checkpoint-interval", "1s",
-               "--status-seconds", "0.1"]
+               "--status-seconds", "0.1", "--batch-bytes", "4000"]
         producer = Producer(cluster.bootstrap, lines,
                             open(os.path.join(work, "kcat-producer.stderr"), "w"))
         crash_runs(cmd, log, cluster, rng)

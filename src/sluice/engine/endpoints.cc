@@ -398,9 +398,6 @@ struct ReportingProducer {
     io::KafkaProducerOptions o;
     o.brokers = k.brokers;
     o.config = Properties(k);
-    // Only failures need a report here (Flush waits for the queue to empty either way): a
-    // report per delivered message was ~3% of `sluice run` on Kafka.
-    o.config.insert(o.config.begin(), {"delivery.report.only.error", "true"});  // user may override
     o.topics = std::move(topics);
     o.transactional_id = std::move(transactional_id);
     ReportingProducer* raw = self.get();
