@@ -43,13 +43,13 @@ double Finish(const GroupDef& g, const GroupFeature& f, const double* p, int64_t
 
 }  // namespace
 
-// One allocation per key: this header, then each group's state at Layout::offsets. Keeping a
-// key's state together means an event touches a few adjacent cache lines instead of a pointer
-// chase per window group.
+// One block per key, from the key space's BlockPool: this header, then each group's state at
+// Layout::offsets. Keeping a key's state together means an event touches a few adjacent cache
+// lines instead of a pointer chase per window group.
 class Shard::KeyState {
  public:
   static KeyState* Create(const Layout& l) {
-    void* mem = ::operator new(l.size);
+    void* mem = l.pool->Get();
     KeyState* st = new (mem) KeyState(&l);
     for (size_t g = 0; g < l.offsets.size(); ++g) {
       ConstructState(l.ks->groups[g], static_cast<char*>(mem) + l.offsets[g]);
@@ -58,8 +58,9 @@ class Shard::KeyState {
   }
   void Destroy() {
     for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->~WindowState();
+    BlockPool* pool = layout_->pool.get();
     this->~KeyState();
-    ::operator delete(static_cast<void*>(this));
+    pool->Put(this);
   }
   WindowState* group(size_t g) {
     return reinterpret_cast<WindowState*>(reinterpret_cast<char*>(this) + layout_->offsets[g]);
@@ -99,12 +100,13 @@ Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
       tables_(cf.key_spaces.size()),
       changed_(cf.key_spaces.size()) {
   for (const auto& ks : cf.key_spaces) {
-    Layout l{&ks, {}, 0};
+    Layout l{&ks, {}, 0, nullptr};
     l.size = (sizeof(KeyState) + 15) & ~size_t{15};
     for (const auto& g : ks.groups) {
       l.offsets.push_back(l.size);
       l.size += (StateSize(g) + 15) & ~size_t{15};
     }
+    l.pool = std::make_unique<BlockPool>(l.size);
     layouts_.push_back(std::move(l));
   }
   int slots = 0, width = 0;
@@ -347,6 +349,12 @@ size_t Shard::EventBytes() const {
       for (size_t g = 0; g < kv.second->group_count(); ++g) n += kv.second->group(g)->EventBytes();
     }
   }
+  return n;
+}
+
+size_t Shard::BlockBytes() const {
+  size_t n = 0;
+  for (const Layout& l : layouts_) n += l.pool->bytes();
   return n;
 }
 

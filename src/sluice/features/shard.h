@@ -12,6 +12,7 @@
 
 #include "sluice/core/value.h"
 #include "sluice/features/admission.h"
+#include "sluice/features/block_pool.h"
 #include "sluice/features/compiled.h"
 #include "sluice/features/keys.h"
 #include "sluice/features/window_state.h"
@@ -56,6 +57,8 @@ class Shard {
                           std::string_view value);
 
   int64_t keys() const;
+  // Bytes of the slabs key states are carved from (BlockPool): allocated, used or free.
+  size_t BlockBytes() const;
   // Bytes of raw events held by all windows (what a window must keep, whatever the design).
   size_t EventBytes() const;
   int id() const { return id_; }
@@ -66,11 +69,13 @@ class Shard {
     void operator()(KeyState* s) const;
   };
   using KeyStatePtr = std::unique_ptr<KeyState, KeyStateDeleter>;
-  // Where each group's state sits inside a key's block.
+  // Where each group's state sits inside a key's block, and the pool of those blocks (declared
+  // before tables_, so it outlives the key states that give their blocks back to it).
   struct Layout {
     const KeySpaceDef* ks;
     std::vector<size_t> offsets;
     size_t size;
+    std::unique_ptr<BlockPool> pool;
   };
   void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
                   const core::Value* fields, bool in_order, int64_t newest, double* row);
