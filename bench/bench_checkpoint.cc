@@ -30,6 +30,7 @@
 #include "sluice/engine/checkpoint_store.h"
 #include "sluice/features/admission.h"
 #include "sluice/features/compiled.h"
+#include "sluice/features/huge_pages.h"
 #include "sluice/features/keys.h"
 #include "sluice/features/shard.h"
 #include "sluice/spec/pipeline.h"
@@ -52,10 +53,11 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Bytes malloc has handed out (glibc mallinfo2: small chunks + mmapped ones).
+// Bytes of memory handed out: by malloc (glibc mallinfo2: small chunks + mmapped ones) and as huge
+// pages for key-state slabs and large key tables.
 int64_t HeapBytes() {
   const struct mallinfo2 m = mallinfo2();
-  return static_cast<int64_t>(m.uordblks + m.hblkhd);
+  return static_cast<int64_t>(m.uordblks + m.hblkhd + features::MappedHugeBytes());
 }
 
 double Seconds(std::chrono::steady_clock::time_point t0) {
@@ -155,7 +157,6 @@ int Run(int64_t keys, int epk, double changed, int restore_runs, int restore_sha
     int64_t restored_keys = 0;
     for (size_t j = first; j < restored.size(); ++j) {
       restored_keys += restored[j]->keys();
-      state_bytes += static_cast<int64_t>(restored[j]->BlockBytes());
     }
     if (!info.ok() || restored_keys != keys) return 1;
 

@@ -119,9 +119,10 @@ void Receive(sluice::io::KafkaConsumer* c, Events* ev, const std::string& field,
 
 int main(int argc, char** argv) {
   using namespace sluice::io;
-  const std::string brokers = Arg(argc, argv, "--brokers", ""), in = Arg(argc, argv, "--in", "events"),
-                    out = Arg(argc, argv, "--out", "scores"), path = Arg(argc, argv, "--events", ""),
-                    dead = Arg(argc, argv, "--dead", ""),
+  const std::string brokers = Arg(argc, argv, "--brokers", ""),
+                    in = Arg(argc, argv, "--in", "events"),
+                    out = Arg(argc, argv, "--out", "scores"),
+                    path = Arg(argc, argv, "--events", ""), dead = Arg(argc, argv, "--dead", ""),
                     field = Arg(argc, argv, "--id-field", "txn_id"),
                     key_field = Arg(argc, argv, "--key-field", "user_id"),
                     fetch_wait = Arg(argc, argv, "--fetch-wait-ms", "5"),
@@ -143,7 +144,8 @@ int main(int argc, char** argv) {
 
   // A fresh group reading the output topic from its start; short fetch waits, because
   // librdkafka's mock answers an empty fetch only after fetch.wait.max.ms, even if data arrives.
-  KafkaProperties ccfg = {{"fetch.wait.max.ms", fetch_wait}, {"isolation.level", "read_uncommitted"}};
+  KafkaProperties ccfg = {{"fetch.wait.max.ms", fetch_wait},
+                          {"isolation.level", "read_uncommitted"}};
   std::vector<std::string> topics = {out};
   if (!dead.empty()) topics.push_back(dead);
   auto consumer = KafkaConsumer::Create({brokers, "latency-" + out, topics, ccfg, nullptr});
@@ -210,7 +212,7 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"count\":%zu,\"outputs\":%zu,\"dead_letters\":%zu,\"missing\":%zu,\"rate\":%.0f,"
       "\"achieved_rate\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
-      count, ms.size(), dead_letters, missing, rate, static_cast<double>(count) / produce_secs, Quantile(ms, 0.5),
-      Quantile(ms, 0.99), mx);
+      count, ms.size(), dead_letters, missing, rate, static_cast<double>(count) / produce_secs,
+      Quantile(ms, 0.5), Quantile(ms, 0.99), mx);
   return missing == 0 ? 0 : 1;
 }

@@ -33,8 +33,9 @@ int Die(const sluice::core::Status& s) {
 
 int main(int argc, char** argv) {
   using namespace sluice::io;
-  const std::string brokers = Arg(argc, argv, "--brokers", ""), in = Arg(argc, argv, "--in", "events"),
-                    out = Arg(argc, argv, "--out", "copy"), group = Arg(argc, argv, "--group", "loop");
+  const std::string brokers = Arg(argc, argv, "--brokers", ""),
+                    in = Arg(argc, argv, "--in", "events"), out = Arg(argc, argv, "--out", "copy"),
+                    group = Arg(argc, argv, "--group", "loop");
   const long long count = std::atoll(Arg(argc, argv, "--count", "100000").c_str());
   KafkaProperties cfg = {{"session.timeout.ms", "3000"}, {"heartbeat.interval.ms", "500"}};
   const std::string fetch_wait = Arg(argc, argv, "--fetch-wait-ms", "");
@@ -66,7 +67,9 @@ int main(int argc, char** argv) {
     for (const auto& [p, o] : next) offsets.push_back({in, p, KafkaOffset{o}});
     if (auto s = (*consumer)->CommitSync(offsets); !s.ok()) return Die(s);
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("{\"messages\":%lld,\"seconds\":%.3f,\"per_second\":%.0f}\n", done, secs, done / secs);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("{\"messages\":%lld,\"seconds\":%.3f,\"per_second\":%.0f}\n", done, secs,
+              done / secs);
   return 0;
 }

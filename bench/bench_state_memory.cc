@@ -1,10 +1,10 @@
 // bench_state_memory: heap bytes of keyed window state per key-feature pair, against the target
 // of 200 bytes. A two-feature spec (count and sum of a double over key k, window 1h) is compiled
 // and fed --keys events with distinct keys through Admission and one Shard in batches, as backfill
-// does. The heap growth (glibc mallinfo2: uordblks + hblkhd, plus the shard's key-state slabs,
-// Shard::BlockBytes) is split into what Admission and the Shard allocate; the bytes of raw events
-// the windows hold (Shard::EventBytes, what any design must keep) are subtracted, and the rest is
-// divided by keys x 2 features. RSS growth is a cross-check.
+// does. The heap growth (glibc mallinfo2: uordblks + hblkhd, plus the huge-page memory of key-state
+// slabs and large key tables, features::MappedHugeBytes) is split into what Admission and the Shard
+// allocate; the bytes of raw events the windows hold (Shard::EventBytes, what any design must keep)
+// are subtracted, and the rest is divided by keys x 2 features. RSS growth is a cross-check.
 //
 //   bench_state_memory [--keys N] [--batch B]
 //
@@ -22,6 +22,7 @@
 
 #include "sluice/features/admission.h"
 #include "sluice/features/compiled.h"
+#include "sluice/features/huge_pages.h"
 #include "sluice/features/keys.h"
 #include "sluice/features/shard.h"
 #include "sluice/features/window_state.h"
@@ -43,7 +44,7 @@ constexpr size_t kKeyLen = 10;  // "k" + 9 digits: fits std::string's inline buf
 
 int64_t HeapBytes() {
   const struct mallinfo2 m = mallinfo2();
-  return static_cast<int64_t>(m.uordblks + m.hblkhd);
+  return static_cast<int64_t>(m.uordblks + m.hblkhd + features::MappedHugeBytes());
 }
 
 int64_t RssBytes() {
@@ -106,10 +107,9 @@ bool ApplyBatch(features::Admission* adm, features::Shard* shard, BatchBuffers* 
     if (adm->Admit(b->rows[j].time_us, &b->keys[j], &b->flags[j], &detail) != core::Reason::kNone)
       return false;
   }
-  const int64_t h1 = HeapBytes(), s1 = static_cast<int64_t>(shard->BlockBytes());
+  const int64_t h1 = HeapBytes();
   shard->ApplyBatch(b->rows.data(), n, b->out.data(), b->out.size() / b->rows.size());
-  // Key-state blocks come from the shard's own slabs (mmap), which mallinfo2 does not see.
-  const int64_t h2 = HeapBytes() + static_cast<int64_t>(shard->BlockBytes()) - s1;
+  const int64_t h2 = HeapBytes();
   g->admission += h1 - h0;
   g->shard += h2 - h1;
   return true;
@@ -137,7 +137,7 @@ bool Measure(const features::CompiledFeatures& cf, int64_t keys, size_t batch, M
   }
   m->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   m->keys = keys;
-  m->heap = HeapBytes() - heap0 + static_cast<int64_t>(shard->BlockBytes());
+  m->heap = HeapBytes() - heap0;
   m->rss = RssBytes() - rss0;
   m->events = static_cast<int64_t>(shard->EventBytes());
   m->live_keys = shard->keys();

@@ -1,33 +1,15 @@
 #include "sluice/features/block_pool.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <new>
 
+#include "sluice/features/huge_pages.h"
+
 namespace sluice::features {
 
 namespace {
-
 constexpr size_t kFirstSlab = size_t{64} << 10;
-
-// `bytes` (a multiple of kHugePage) at a kHugePage boundary, marked for huge pages; nullptr when
-// the system refuses the mapping.
-char* MapHuge(size_t bytes) {
-  const size_t span = bytes + BlockPool::kHugePage;
-  void* p = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return nullptr;
-  const uintptr_t start = reinterpret_cast<uintptr_t>(p);
-  const uintptr_t aligned = (start + BlockPool::kHugePage - 1) & ~(BlockPool::kHugePage - 1);
-  if (aligned > start) munmap(p, aligned - start);
-  const uintptr_t tail = aligned + bytes, end = start + span;
-  if (end > tail) munmap(reinterpret_cast<void*>(tail), end - tail);
-  // Advice only: where transparent huge pages are off, the slab is small pages, and still works.
-  madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
-  return reinterpret_cast<char*>(aligned);
-}
-
 }  // namespace
 
 struct BlockPool::Slab {
@@ -44,7 +26,7 @@ BlockPool::~BlockPool() {
     Slab* s = slabs_;
     slabs_ = s->next;
     if (s->mapped) {
-      munmap(s->mem, s->bytes);
+      UnmapHuge(s->mem, s->bytes);
     } else {
       delete[] s->mem;
     }
@@ -62,7 +44,7 @@ void BlockPool::NewSlab() {
   bool mapped = false;
   if (bytes >= kHugePage) {
     bytes = (bytes + kHugePage - 1) & ~(kHugePage - 1);
-    mem = MapHuge(bytes);
+    mem = static_cast<char*>(MapHuge(bytes));
     mapped = mem != nullptr;
   }
   if (mem == nullptr) mem = new char[bytes];  // not zeroed: every block is constructed before use

@@ -1,11 +1,8 @@
 #pragma once
 // Fixed-size memory blocks carved from slabs: one key space's key states in a Shard. A new key
 // costs a pointer pop instead of a malloc, blocks of evicted keys are reused by later keys, and
-// once the pool is large its slabs are 2 MiB, aligned and marked for transparent huge pages
-// (madvise): a state of a million keys touches ~400 huge pages instead of ~200,000 small ones.
-// Every first touch of a page is a fault, and restoring a checkpoint into a new process touches
-// all of its state at once: on the 2-core VMs of docs/benchmarks.md a small page's first touch
-// costs more than the rest of restoring the key that touches it.
+// once the pool is large its slabs are 2 MiB huge pages (huge_pages.h): a state of a million keys
+// touches ~400 huge pages instead of ~200,000 small ones.
 // Memory goes back to the system only when the pool is destroyed, so a pool holds the blocks of
 // its peak key count.
 // Not thread-safe: owned by one shard, used by its thread.
@@ -42,8 +39,6 @@ class BlockPool {
   size_t blocks() const { return blocks_; }
   // Bytes of all slabs.
   size_t bytes() const { return bytes_; }
-
-  static constexpr size_t kHugePage = size_t{2} << 20;
 
  private:
   struct Slab;

@@ -10,6 +10,7 @@
 
 #include "sluice/core/value.h"
 #include "sluice/features/compiled.h"
+#include "sluice/features/huge_pages.h"
 #include "sluice/io/arena.h"
 
 namespace sluice::features {
@@ -42,7 +43,9 @@ struct KeyEq {
   bool operator()(const KeyRef& a, std::string_view b) const { return a.bytes == b; }
 };
 
+// A large table's slot array lives in huge pages (huge_pages.h).
 template <typename V>
-using KeyMap = absl::flat_hash_map<std::string, V, KeyHash, KeyEq>;
+using KeyMap = absl::flat_hash_map<std::string, V, KeyHash, KeyEq,
+                                   HugePageAllocator<std::pair<const std::string, V>>>;
 
 }  // namespace sluice::features

@@ -352,12 +352,6 @@ size_t Shard::EventBytes() const {
   return n;
 }
 
-size_t Shard::BlockBytes() const {
-  size_t n = 0;
-  for (const Layout& l : layouts_) n += l.pool->bytes();
-  return n;
-}
-
 int64_t Shard::keys() const {
   int64_t n = 0;
   for (const auto& t : tables_) n += static_cast<int64_t>(t.size());

@@ -57,8 +57,6 @@ class Shard {
                           std::string_view value);
 
   int64_t keys() const;
-  // Bytes of the slabs key states are carved from (BlockPool): allocated, used or free.
-  size_t BlockBytes() const;
   // Bytes of raw events held by all windows (what a window must keep, whatever the design).
   size_t EventBytes() const;
   int id() const { return id_; }

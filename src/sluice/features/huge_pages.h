@@ -1,0 +1,53 @@
+#pragma once
+// Memory for large keyed state (key-state slabs, key tables) in transparent huge pages.
+// Restoring a checkpoint touches all of a process's state at once, and on the project's 2-core VMs
+// the first touch of a small page is the largest cost of restoring the key that lands on it
+// (docs/benchmarks.md, "Checkpoints": 4 KiB pages first touched at ~0.25 GB/s). A 2 MiB page
+// costs one fault for 512 of them. Where huge pages are off, the advice is ignored and the memory
+// is small pages, which works the same.
+#include <cstddef>
+#include <memory>
+#include <new>
+
+namespace sluice::features {
+
+inline constexpr size_t kHugePage = size_t{2} << 20;
+
+// `bytes` rounded up to a multiple of kHugePage, mapped at a kHugePage boundary and advised
+// MADV_HUGEPAGE; nullptr when the system refuses the mapping. Free with UnmapHuge(p, bytes).
+void* MapHuge(size_t bytes);
+void UnmapHuge(void* p, size_t bytes);
+// Bytes MapHuge'd and not yet unmapped, in the whole process (malloc statistics do not see them).
+size_t MappedHugeBytes();
+
+// std::allocator, except that blocks of kHugePage bytes or more are MapHuge'd: for hash tables
+// whose slot arrays grow to many megabytes.
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: rebinding is implicit
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    if (bytes >= kHugePage) {
+      if (void* p = MapHuge(bytes)) return static_cast<T*>(p);
+      throw std::bad_alloc();
+    }
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, size_t n) {
+    const size_t bytes = n * sizeof(T);
+    if (bytes >= kHugePage) {
+      UnmapHuge(p, bytes);
+    } else {
+      std::allocator<T>().deallocate(p, n);
+    }
+  }
+  template <typename U>
+  bool operator==(const HugePageAllocator<U>&) const {
+    return true;
+  }
+};
+
+}  // namespace sluice::features
