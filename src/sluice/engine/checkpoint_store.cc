@@ -20,7 +20,7 @@ namespace {
 
 constexpr char kCurrentKey[] = "current";
 constexpr char kInfoMagic[4] = {'S', 'L', 'C', 'P'};
-constexpr uint32_t kInfoVersion = 2;  // 2: generation and delta counts
+constexpr uint32_t kInfoVersion = 2;     // 2: generation and delta counts
 constexpr size_t kBatchBytes = 8 << 20;  // bounds the memory a checkpoint holds outside the state
 constexpr std::string_view kGenPrefix = "gen-";
 
@@ -358,7 +358,8 @@ Status CheckpointWriter::WriteBatch() {
 Status CheckpointWriter::Commit(CheckpointInfo info) {
   if (committed_) return Status::Internal("checkpoint committed twice");
   if (delta_) {
-    SLUICE_RETURN_IF_ERROR(store_->CommitDelta(id_, records_, info, batch_.get()));
+    SLUICE_RETURN_IF_ERROR(
+        store_->CommitDelta(id_, keys_ >= 0 ? keys_ : records_, info, batch_.get()));
     committed_ = true;
     return Status::Ok();
   }
@@ -385,8 +386,8 @@ Status CheckpointReader::ForEach(
 
 namespace {
 
-// The debt is weighed against the live keys (admission's and the shards'), not the generation's
-// records: a full checkpoint stores admission 4096 keys to a record, a delta one per key.
+// The debt (keys written by the deltas since the last full checkpoint, each read and then
+// overridden at restore) is weighed against the live keys (admission's and the shards').
 bool ChooseDelta(const CheckpointStore& store, CheckpointMode mode,
                  const features::Admission& admission,
                  const std::vector<features::Shard*>& shards) {
@@ -439,6 +440,7 @@ Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
                             const std::vector<features::Shard*>& shards, CheckpointMode mode) {
   SLUICE_RETURN_IF_ERROR(store->Wait());  // the previous one is durable (or failed)
   const bool delta = ChooseDelta(*store, mode, *admission, shards);
+  const int64_t changed = features::ChangedRecords(*admission, shards);  // the save zeroes it
   auto records = std::make_shared<BufferedRecords>();
   SLUICE_RETURN_IF_ERROR(delta ? features::SaveChanges(admission, shards, records.get())
                                : features::SaveState(admission, shards, records.get()));
@@ -446,9 +448,10 @@ Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
   info->id = id;
   info->positions = std::move(positions);
   info->state_header = features::SaveHeader(cf, *admission);
-  return store->Submit([store, id, delta, records, info]() -> Status {
+  return store->Submit([store, id, delta, records, info, changed]() -> Status {
     auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
     if (!writer.ok()) return writer.status();
+    if (delta) (*writer)->set_keys(changed);
     SLUICE_RETURN_IF_ERROR(records->WriteTo(writer->get()));
     return (*writer)->Commit(std::move(*info));
   });
@@ -460,6 +463,7 @@ Status WriteCheckpoint(CheckpointStore* store, uint64_t id, std::vector<SourcePo
   const bool delta = ChooseDelta(*store, mode, *admission, shards);
   auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
   if (!writer.ok()) return writer.status();
+  if (delta) (*writer)->set_keys(features::ChangedRecords(*admission, shards));
   SLUICE_RETURN_IF_ERROR(delta ? features::SaveChanges(admission, shards, writer->get())
                                : features::SaveState(admission, shards, writer->get()));
   CheckpointInfo info;

@@ -14,22 +14,23 @@
 // deletes) is applied to the current generation in ONE write batch together with the new
 // `current` record, through the WAL, synced: RocksDB applies a batch across column families
 // atomically, so after a crash the generation holds either the old checkpoint or the new one.
-// Deltas pile up in the generation (overwritten records until the next full one); `current`
-// counts them (delta_records) so the caller can fall back to a full generation in time.
+// Deltas pile up in the generation (records read and overridden at restore until the next full
+// one); `current` counts them (delta_records, in state keys when the writer says so) so the
+// caller can fall back to a full generation in time.
 //
 // Ownership: CheckpointStore owns the rocksdb::DB and its column family handles; writers and
 // readers borrow it and must not outlive it. Not thread-safe: one thread checkpoints, and no
 // reader may be open while a writer commits (the commit drops the generation a reader reads).
 // The exception is Submit: it runs a job (which may use the store) on the store's own background
 // thread; until Wait returns, the calling thread must not use the store otherwise.
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "sluice/core/status.h"
@@ -83,6 +84,9 @@ class CheckpointWriter : public features::StateSink {
   core::Status Commit(CheckpointInfo info);
   int64_t records() const { return records_; }
   bool delta() const { return delta_; }
+  // The state keys the records carry, when a record holds many (chunks): what a delta adds to the
+  // store's debt (delta_records). Unset, each record counts as one.
+  void set_keys(int64_t keys) { keys_ = keys; }
 
  private:
   friend class CheckpointStore;
@@ -97,6 +101,7 @@ class CheckpointWriter : public features::StateSink {
   bool delta_;
   std::unique_ptr<Batch> batch_;
   int64_t records_ = 0;
+  int64_t keys_ = -1;
   bool committed_ = false;
 };
 
@@ -166,8 +171,8 @@ class CheckpointStore {
   std::mutex mu_;
   std::condition_variable cv_;
   std::function<core::Status()> job_;  // guarded by mu_
-  bool busy_ = false, quit_ = false;    // guarded by mu_
-  core::Status job_status_;             // guarded by mu_
+  bool busy_ = false, quit_ = false;   // guarded by mu_
+  core::Status job_status_;            // guarded by mu_
 };
 
 // A checkpoint's records serialised in memory (puts and deletes, in order), to be written to

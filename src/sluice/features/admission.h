@@ -37,6 +37,8 @@ class Admission {
   core::Status SaveKeys(StateSink* sink);
   core::Status SaveChanges(StateSink* sink);
   int64_t changed_keys() const { return changed_count_; }
+  // The last SaveChanges' sequence number: the shards' delta records of that save carry it too.
+  uint64_t delta_seq() const { return delta_seq_; }
   // Into an Admission that has seen no event: the header, then the chunks in any order, then
   // the per-key records.
   bool RestoreHeader(StateReader* r);

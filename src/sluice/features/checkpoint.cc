@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <string>
 
 namespace sluice::features {
 
@@ -70,10 +71,9 @@ core::Status SaveState(Admission* admission, const std::vector<Shard*>& shards, 
   return core::Status::Ok();
 }
 
-core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards,
-                         StateSink* sink) {
+core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards, StateSink* sink) {
   SLUICE_RETURN_IF_ERROR(admission->SaveChanges(sink));
-  for (Shard* s : shards) SLUICE_RETURN_IF_ERROR(s->SaveChanges(sink));
+  for (Shard* s : shards) SLUICE_RETURN_IF_ERROR(s->SaveChanges(sink, admission->delta_seq()));
   return core::Status::Ok();
 }
 
@@ -118,20 +118,46 @@ core::Status StateRestorer::Record(std::string_view key, std::string_view value)
   if (!header_) return core::Status::Internal("checkpoint records restored before the header");
   if (key.size() < 2) return core::Status::Corruption("checkpoint record with a short key");
   const int ks = static_cast<uint8_t>(key[1]);
-  const std::string_view rest = key.substr(2);
   switch (static_cast<RecordKind>(key[0])) {
     case RecordKind::kAdmission:
       return admission_->RestoreKeys(ks, value);
     case RecordKind::kAdmissionDelta:
       return admission_->RestoreDelta(ks, value);
-    case RecordKind::kKey: {
-      const uint64_t hash = XXH3_64bits(rest.data(), rest.size());
-      Shard* owner = shards_[OwnerShard(hash, static_cast<int>(shards_.size()))];
-      ++keys_;
-      return owner->RestoreKey(ks, rest, hash, value);
-    }
+    case RecordKind::kKeys:
+    case RecordKind::kKeysDelta:
+      return KeyChunk(ks, value, static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta);
   }
   return core::Status::Corruption("checkpoint record of unknown kind");
+}
+
+// A chunk of KeyChunkWriter entries: each key to the shard that owns it now.
+core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta) {
+  if (ks >= static_cast<int>(cf_.key_spaces.size()))
+    return core::Status::Corruption("checkpoint record for unknown key space " +
+                                    std::to_string(ks));
+  StateReader r(value);
+  const uint32_t n = r.U32();
+  if (n > r.remaining() / 5) r.Fail();  // an entry is at least 5 bytes
+  if (!delta && !r.failed()) {
+    const size_t per_shard = n / shards_.size() + n / shards_.size() / 8 + 8;
+    for (Shard* s : shards_) s->Reserve(ks, per_shard);
+  }
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    const std::string_view key = r.Take(r.VarCount(1));
+    const std::string_view state = r.Take(r.U32());
+    if (r.failed()) break;
+    const uint64_t hash = XXH3_64bits(key.data(), key.size());
+    Shard* owner = shards_[OwnerShard(hash, static_cast<int>(shards_.size()))];
+    if (state.empty()) {
+      if (!delta) r.Fail();  // a full checkpoint holds no tombstone
+      SLUICE_RETURN_IF_ERROR(owner->EraseKey(ks, key, hash));
+      continue;
+    }
+    ++keys_;
+    SLUICE_RETURN_IF_ERROR(owner->RestoreKey(ks, key, hash, state));
+  }
+  if (!r.done()) return core::Status::Corruption("malformed checkpoint record of key states");
+  return core::Status::Ok();
 }
 
 }  // namespace sluice::features

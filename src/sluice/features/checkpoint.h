@@ -3,12 +3,13 @@
 // records (key bytes → value bytes) to a StateSink, and read back into a fresh Admission and
 // shards of any count, after which every result is bit-identical to an uninterrupted run.
 //   header : magic "SLST", format version, layout fingerprint, key space count, admission scalars
-//   records: RecordKind::kKey          [k][ks][entity key]  → one key's KeyState (shard.cc)
-//            RecordKind::kAdmission    [a][ks][chunk, BE32]  → up to 4096 (key, newest time) pairs
-//            RecordKind::kAdmissionDelta [b][ks][delta seq, BE64][chunk, BE32] → up to 4096
-//                                       (key, evicted or newest time): incremental checkpoints
-// A full checkpoint (SaveState) writes every record; an incremental one (SaveChanges) only what
-// changed since the last save, as puts and deletes to apply over the previous checkpoint.
+//   records: kAdmission and kAdmissionDelta chunks of (key, newest time) pairs (admission.cc);
+//            kKeys and kKeysDelta chunks of (key, KeyState) entries (shard.cc), keyed as
+//            state_codec.h's RecordKind lists: a delta's records sort after the records they
+//            override.
+// A full checkpoint (SaveState) writes every key; an incremental one (SaveChanges) only what
+// changed since the last save (evicted keys as tombstones), in records of their own that restore
+// applies over the previous checkpoint's. Neither deletes a record.
 // A header from another format version or another feature layout (LayoutFingerprint) is refused.
 // The store that holds header and records, and their atomicity, is engine::CheckpointStore.
 // Not thread-safe; SaveState reads the shards, so they must be idle while it runs.
@@ -26,8 +27,9 @@
 namespace sluice::features {
 
 // 2: varint counts and times, empty two-stacks and sets in a byte or two, per-key admission
-// overrides. Version 1 checkpoints are refused (restore says so): start with a fresh state dir.
-inline constexpr uint32_t kStateFormatVersion = 2;
+// overrides. 3: key states in chunks of up to 4096 keys (KeyChunkWriter) instead of a record per
+// key. Checkpoints of other versions are refused (restore says so): start with a fresh state dir.
+inline constexpr uint32_t kStateFormatVersion = 3;
 
 // A hash of everything the saved bytes depend on: key spaces, window groups (kind, sizes, value
 // columns, partial layout, count_distinct columns), allowed_lateness and state_ttl. Features that
@@ -40,15 +42,14 @@ std::string SaveHeader(const CompiledFeatures& cf, const Admission& admission);
 // Every record of admission and the shards (any number of them) into `sink`: a full checkpoint.
 // Afterwards nothing counts as changed.
 core::Status SaveState(Admission* admission, const std::vector<Shard*>& shards, StateSink* sink);
-// Only the records changed since the last SaveState or SaveChanges, and a Delete per evicted key:
+// Only the keys changed since the last SaveState or SaveChanges, and a tombstone per evicted key:
 // applied over the previous checkpoint's records they give this one's (an incremental checkpoint).
-core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards,
-                         StateSink* sink);
-// Records SaveChanges would write at most (to choose between a delta and a full checkpoint).
+core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards, StateSink* sink);
+// Keys SaveChanges would write at most (to choose between a delta and a full checkpoint).
 int64_t ChangedRecords(const Admission& admission, const std::vector<Shard*>& shards);
 
 // Reads a checkpoint into a fresh engine: Header first, then every record in key order (as a
-// store iterates them; kAdmissionDelta records must come after the kAdmission ones, in order).
+// store iterates them: each delta kind's records after its full kind's, deltas in order).
 class StateRestorer {
  public:
   // `shards` are the new engine's shards, shards[i]->id() == i; they and `admission` must have
@@ -57,9 +58,11 @@ class StateRestorer {
 
   core::Status Header(std::string_view header);
   core::Status Record(std::string_view key, std::string_view value);
+  // Key states restored (a key restored by the base and again by a delta counts twice).
   int64_t keys() const { return keys_; }
 
  private:
+  core::Status KeyChunk(int key_space, std::string_view value, bool delta);
   const CompiledFeatures& cf_;
   Admission* admission_;
   std::vector<Shard*> shards_;

@@ -8,8 +8,8 @@
 
 #include <cstring>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 
 #include "sluice/io/arena.h"
 #include "sluice/spec/pipeline.h"
@@ -135,11 +135,25 @@ class Engine {
 
 // A store in memory: a full save fills it, a delta is applied over it (as the RocksDB store
 // applies one batch). Each key at most once per save, as StateSink promises.
+// Tombstones (state length 0) in a chunk of key states (KeyChunkWriter's format).
+int64_t Tombstones(std::string_view chunk) {
+  StateReader r(chunk);
+  const uint32_t n = r.U32();
+  int64_t dead = 0;
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    r.Take(r.Var());
+    dead += r.Take(r.U32()).empty() ? 1 : 0;
+  }
+  EXPECT_TRUE(r.done()) << "malformed chunk";
+  return dead;
+}
+
 class MemorySink : public StateSink {
  public:
   core::Status Put(std::string_view key, std::string_view value) override {
     if (!seen.emplace(key).second) return core::Status::Internal("duplicate record key");
     records[std::string(key)] = std::string(value);
+    if (static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta) deletes += Tombstones(value);
     return core::Status::Ok();
   }
   core::Status Delete(std::string_view key) override {
@@ -346,11 +360,11 @@ TEST(Checkpoint, RefusesAnOlderFormatVersion) {
   ASSERT_TRUE(c);
   Engine a(*c->cf, 1), b(*c->cf, 1);
   Saved s = Save(a);
-  const uint32_t v1 = 1;
-  std::memcpy(s.header.data() + 4, &v1, 4);
+  const uint32_t v2 = 2;  // a record per key: the format before chunks
+  std::memcpy(s.header.data() + 4, &v2, 4);
   const core::Status st = Restore(s, &b);
   EXPECT_EQ(st.code(), core::Code::kInvalidArgument);
-  EXPECT_NE(st.message().find("format version 1, this build reads 2"), std::string::npos)
+  EXPECT_NE(st.message().find("format version 2, this build reads 3"), std::string::npos)
       << st.message();
 }
 

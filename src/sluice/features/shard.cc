@@ -264,31 +264,35 @@ void Shard::SaveKey(const KeyState& st, StateWriter* w) {
   for (size_t g = 0; g < st.group_count(); ++g) st.group(g)->Save(w);
 }
 
+std::string Shard::ChunkPrefix(RecordKind kind, size_t ks, uint64_t delta_seq) const {
+  std::string prefix;
+  AppendRecordKey(kind, static_cast<int>(ks), {}, &prefix);
+  if (kind == RecordKind::kKeysDelta) AppendBigEndian(delta_seq, 8, &prefix);
+  AppendBigEndian(static_cast<uint64_t>(id_), 4, &prefix);
+  return prefix;
+}
+
 core::Status Shard::SaveKeys(StateSink* sink) {
-  std::string key, value;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
+    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0));
     for (const auto& [bytes, st] : tables_[ks]) {
-      key.clear();
-      value.clear();
-      AppendRecordKey(RecordKind::kKey, static_cast<int>(ks), bytes, &key);
-      StateWriter w(&value);
-      SaveKey(*st, &w);
       st->changed = false;
-      SLUICE_RETURN_IF_ERROR(sink->Put(key, value));
+      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(*st, w); }));
     }
+    SLUICE_RETURN_IF_ERROR(chunks.Finish());
     changed_[ks].clear();
   }
   changed_count_ = 0;
   return core::Status::Ok();
 }
 
-// Each listed key: still present and changed → its record; present but not changed → written
+// Each listed key: still present and changed → its state; present but not changed → written
 // already (listed twice: evicted, then created again); absent → evicted, a tombstone, once
 // (a key evicted, created and evicted again is listed twice).
-core::Status Shard::SaveChanges(StateSink* sink) {
-  std::string key, value;
+core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
+    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq));
     const std::string& list = changed_[ks];
     deleted.clear();
     for (size_t pos = 0; pos + 4 <= list.size();) {
@@ -296,24 +300,35 @@ core::Status Shard::SaveChanges(StateSink* sink) {
       std::memcpy(&n, list.data() + pos, 4);
       const std::string_view bytes(list.data() + pos + 4, n);
       pos += 4 + n;
-      key.clear();
-      AppendRecordKey(RecordKind::kKey, static_cast<int>(ks), bytes, &key);
       auto it = tables_[ks].find(bytes);
       if (it == tables_[ks].end()) {
-        if (deleted.insert(bytes).second) SLUICE_RETURN_IF_ERROR(sink->Delete(key));
+        if (deleted.insert(bytes).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(bytes));
         continue;
       }
       KeyState* st = it->second.get();
       if (!st->changed) continue;
       st->changed = false;
-      value.clear();
-      StateWriter w(&value);
-      SaveKey(*st, &w);
-      SLUICE_RETURN_IF_ERROR(sink->Put(key, value));
+      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(*st, w); }));
     }
+    SLUICE_RETURN_IF_ERROR(chunks.Finish());
     changed_[ks].clear();
   }
   changed_count_ = 0;
+  return core::Status::Ok();
+}
+
+void Shard::Reserve(int ks, size_t more) {
+  if (ks >= 0 && ks < static_cast<int>(tables_.size()))
+    tables_[ks].reserve(tables_[ks].size() + more);
+}
+
+core::Status Shard::EraseKey(int ks, std::string_view key, uint64_t hash) {
+  if (ks < 0 || ks >= static_cast<int>(tables_.size()))
+    return core::Status::Corruption("checkpoint record for unknown key space " +
+                                    std::to_string(ks));
+  if (OwnerShard(hash, num_shards_) != id_)
+    return core::Status::InvalidArgument("checkpoint key given to a shard that does not own it");
+  tables_[ks].erase(KeyRef{key, hash, false});
   return core::Status::Ok();
 }
 

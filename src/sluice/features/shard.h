@@ -15,6 +15,7 @@
 #include "sluice/features/block_pool.h"
 #include "sluice/features/compiled.h"
 #include "sluice/features/keys.h"
+#include "sluice/features/state_codec.h"
 #include "sluice/features/window_state.h"
 
 namespace sluice::features {
@@ -42,19 +43,23 @@ class Shard {
   // Drops keys whose state can no longer be reached (see Evictable).
   void Sweep(int64_t stream_time);
 
-  // Checkpoints (checkpoint.h): one record per key and key space, RecordKind::kKey.
-  // SaveKeys writes every key (a full checkpoint); SaveChanges only the keys changed since the
-  // last save of either kind, and a Delete for each key evicted since (an incremental one). Both
-  // start a new change set: after either, nothing is changed.
+  // Checkpoints (checkpoint.h): key states in chunks (KeyChunkWriter), kKeys records for a full
+  // checkpoint (SaveKeys: every key), kKeysDelta for an incremental one (SaveChanges: the keys
+  // changed since the last save of either kind, and a tombstone for each key evicted since; the
+  // delta's sequence number orders its records after earlier deltas'). Both start a new change
+  // set: after either, nothing is changed.
   core::Status SaveKeys(StateSink* sink);
-  core::Status SaveChanges(StateSink* sink);
-  // Keys SaveChanges would visit (an upper bound of the records it writes).
+  core::Status SaveChanges(StateSink* sink, uint64_t delta_seq);
+  // Keys SaveChanges would visit (an upper bound of the entries it writes).
   int64_t changed_keys() const { return changed_count_; }
-  // One record written by SaveKeys of any shard of any shard count: the key must be one this
-  // shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). A key already present is
-  // replaced.
+  // One entry written by SaveKeys or SaveChanges of any shard of any shard count: the key must be
+  // one this shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). A key already
+  // present is replaced; EraseKey drops one (a tombstone), present or not.
   core::Status RestoreKey(int key_space, std::string_view key, uint64_t hash,
                           std::string_view value);
+  core::Status EraseKey(int key_space, std::string_view key, uint64_t hash);
+  // Room for `more` keys of a key space beyond those held (restore knows a chunk's size).
+  void Reserve(int key_space, size_t more);
 
   int64_t keys() const;
   // Bytes of raw events held by all windows (what a window must keep, whatever the design).
@@ -79,6 +84,7 @@ class Shard {
                   const core::Value* fields, bool in_order, int64_t newest, double* row);
   KeyState* Lookup(int ks, const KeyRef& key);
   static void SaveKey(const KeyState& st, StateWriter* w);
+  std::string ChunkPrefix(RecordKind kind, size_t ks, uint64_t delta_seq) const;
   void ApplyRow(const Row& r, KeyState* const* states, double* out);
   void NoteChanged(size_t ks, std::string_view key);
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sluice/core/status.h"
 
@@ -144,15 +145,84 @@ class StateSink {
   virtual core::Status Delete(std::string_view key) = 0;
 };
 
-// Record keys: a kind byte, the key space's index, then the kind's own bytes (the entity key for
-// kKey). Grouping by kind and key space keeps a store's records of one kind adjacent.
-// kAdmissionDelta records sort after kAdmission ones, which they override.
-enum class RecordKind : uint8_t { kAdmission = 'a', kAdmissionDelta = 'b', kKey = 'k' };
+// Record keys: a kind byte, the key space's index, then the kind's own bytes. Grouping by kind and
+// key space keeps a store's records of one kind adjacent; each delta kind sorts after the full
+// kind it overrides, and a delta's records after the earlier deltas' (big-endian sequence).
+//   kAdmission       [a][ks][chunk BE32]                          (Admission::SaveKeys)
+//   kAdmissionDelta  [b][ks][delta seq BE64][chunk BE32]          (Admission::SaveChanges)
+//   kKeys            [k][ks][shard BE32][chunk BE32]              (Shard::SaveKeys)
+//   kKeysDelta       [l][ks][delta seq BE64][shard BE32][chunk BE32]  (Shard::SaveChanges)
+enum class RecordKind : uint8_t {
+  kAdmission = 'a',
+  kAdmissionDelta = 'b',
+  kKeys = 'k',
+  kKeysDelta = 'l'
+};
 inline void AppendRecordKey(RecordKind kind, int key_space, std::string_view rest,
                             std::string* out) {
   out->push_back(static_cast<char>(kind));
   out->push_back(static_cast<char>(key_space));
   out->append(rest);
 }
+inline void AppendBigEndian(uint64_t v, int bytes, std::string* out) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+// Key states in chunks (kKeys, kKeysDelta records): a few large values are much cheaper to write
+// to a store and read back than one record per key. A chunk's value is a u32 entry count, then
+// per entry: varint key length, key bytes, u32 state length, state bytes; a state length of 0
+// is a tombstone (the key was evicted; deltas only). A chunk is flushed at kEntries entries or
+// kBytes bytes, whichever comes first; its record key is `prefix` + chunk number (BE32).
+class KeyChunkWriter {
+ public:
+  static constexpr uint32_t kEntries = 4096;
+  static constexpr size_t kBytes = size_t{1} << 20;
+
+  KeyChunkWriter(StateSink* sink, std::string prefix) : sink_(sink), prefix_(std::move(prefix)) {
+    value_.assign(4, '\0');
+  }
+  // One key's state, written by save(StateWriter*).
+  template <typename SaveFn>
+  core::Status Add(std::string_view key, SaveFn&& save) {
+    StateWriter w(&value_);
+    w.Var(key.size());
+    w.Raw(key.data(), key.size());
+    const size_t at = value_.size();
+    w.U32(0);
+    save(&w);
+    const uint32_t n = static_cast<uint32_t>(value_.size() - at - 4);
+    std::memcpy(value_.data() + at, &n, 4);
+    return Added();
+  }
+  core::Status Tombstone(std::string_view key) {
+    StateWriter w(&value_);
+    w.Var(key.size());
+    w.Raw(key.data(), key.size());
+    w.U32(0);
+    return Added();
+  }
+  // Writes the last, partial chunk.
+  core::Status Finish() { return entries_ > 0 ? Flush() : core::Status::Ok(); }
+  int64_t entries() const { return total_; }
+
+ private:
+  core::Status Added() {
+    ++total_;
+    return ++entries_ == kEntries || value_.size() >= kBytes ? Flush() : core::Status::Ok();
+  }
+  core::Status Flush() {
+    std::memcpy(value_.data(), &entries_, 4);
+    key_ = prefix_;
+    AppendBigEndian(chunk_++, 4, &key_);
+    core::Status s = sink_->Put(key_, value_);
+    value_.assign(4, '\0');
+    entries_ = 0;
+    return s;
+  }
+  StateSink* sink_;
+  std::string prefix_, key_, value_;
+  uint32_t entries_ = 0, chunk_ = 0;
+  int64_t total_ = 0;
+};
 
 }  // namespace sluice::features
