@@ -25,7 +25,7 @@ class BlockPool {
       free_ = *static_cast<void**>(p);
       return p;
     }
-    if (next_ + block_ > end_) NewSlab();
+    if (static_cast<size_t>(end_ - next_) < block_) NewSlab();
     void* p = next_;
     next_ += block_;
     return p;

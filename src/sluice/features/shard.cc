@@ -277,7 +277,8 @@ core::Status Shard::SaveKeys(StateSink* sink) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0));
     for (const auto& [bytes, st] : tables_[ks]) {
       st->changed = false;
-      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(*st, w); }));
+      const KeyState& state = *st;  // (clang 14 cannot capture a structured binding)
+      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(state, w); }));
     }
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
     changed_[ks].clear();
