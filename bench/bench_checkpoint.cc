@@ -9,7 +9,7 @@
 // delta over it.
 //
 //   bench_checkpoint [--keys N] [--events-per-key E] [--changed F] [--restore-runs R] [--dir DIR]
-//                    [--restore-shards S]
+//                    [--restore-shards S] [--warm]
 // (--restore-runs: restores into a fresh engine R times, each run with both limits, medians are
 //  reported; --restore-shards: restores into S shards).
 //
@@ -92,7 +92,7 @@ void BuildState(const features::CompiledFeatures& cf, int64_t keys, int from, in
   }
 }
 
-int Run(int64_t keys, int epk, double changed, int restore_runs, int restore_shards,
+int Run(int64_t keys, int epk, double changed, int restore_runs, int restore_shards, bool warm,
         const std::string& dir) {
   auto p = spec::ParsePipeline(kSpec, "bench.yaml");
   auto cf = features::Compile(*p);
@@ -118,6 +118,9 @@ int Run(int64_t keys, int epk, double changed, int restore_runs, int restore_sha
   // The built state stays alive, and so does every restored one until the end: each restore gets
   // fresh memory, as a restarted process does (restoring into memory just freed by another engine
   // would time the allocator's reuse of free lists instead of the first touch of new pages).
+  // --warm frees the built shard first, as this bench did before 2026-12-04, for comparisons
+  // with those figures.
+  if (warm) shard.reset();
   // Each run: the read limit (the same records read back, nothing done with them), a restore into
   // a fresh engine, then the touch limit (as many bytes as that restore allocated, freshly mapped
   // and written once per 4 KiB page: what first touching the restored state's memory costs on
@@ -193,15 +196,35 @@ int main(int argc, char** argv) {
   int epk = 1;
   double changed = 0.1;
   int restore_runs = 1, restore_shards = 1;
+  bool warm = false;
   std::string dir = "/tmp/sluice_bench_checkpoint";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--keys")) keys = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--events-per-key")) epk = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--changed")) changed = std::atof(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
-    if (!std::strcmp(argv[i], "--restore-shards"))
-      restore_shards = std::max(1, std::atoi(argv[i + 1]));
-    if (!std::strcmp(argv[i], "--restore-runs")) restore_runs = std::max(1, std::atoi(argv[i + 1]));
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--warm") {
+      warm = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "bench_checkpoint: %s needs a value\n", argv[i]);
+      return 2;
+    }
+    const char* v = argv[++i];
+    if (flag == "--keys") {
+      keys = std::atoll(v);
+    } else if (flag == "--events-per-key") {
+      epk = std::atoi(v);
+    } else if (flag == "--changed") {
+      changed = std::atof(v);
+    } else if (flag == "--dir") {
+      dir = v;
+    } else if (flag == "--restore-shards") {
+      restore_shards = std::max(1, std::atoi(v));
+    } else if (flag == "--restore-runs") {
+      restore_runs = std::max(1, std::atoi(v));
+    } else {
+      std::fprintf(stderr, "bench_checkpoint: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
   }
-  return sluice::bench::Run(keys, epk, changed, restore_runs, restore_shards, dir);
+  return sluice::bench::Run(keys, epk, changed, restore_runs, restore_shards, warm, dir);
 }

@@ -331,6 +331,10 @@ CheckpointWriter::CheckpointWriter(CheckpointStore* store, uint64_t id,
 
 CheckpointWriter::~CheckpointWriter() = default;
 
+void CheckpointWriter::Reserve(size_t bytes) {
+  if (batch_->wb.Count() == 0) batch_->wb = rocksdb::WriteBatch(bytes);
+}
+
 Status CheckpointWriter::Put(std::string_view key, std::string_view value) {
   if (committed_) return Status::Internal("checkpoint record after commit");
   SLUICE_RETURN_IF_ERROR(FromRocks(batch_->wb.Put(cf_, key, value), "batch"));
@@ -406,31 +410,20 @@ bool ChooseDelta(const CheckpointStore& store, CheckpointMode mode,
 }  // namespace
 
 Status BufferedRecords::Put(std::string_view key, std::string_view value) {
-  const uint32_t lens[2] = {static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
-  buf_.push_back('p');
-  buf_.append(reinterpret_cast<const char*>(lens), 8);
-  buf_.append(key);
-  buf_.append(value);
+  records_.push_back({true, std::string(key), std::string(value)});
+  bytes_ += key.size() + value.size();
   return Status::Ok();
 }
 
 Status BufferedRecords::Delete(std::string_view key) {
-  const uint32_t lens[2] = {static_cast<uint32_t>(key.size()), 0};
-  buf_.push_back('d');
-  buf_.append(reinterpret_cast<const char*>(lens), 8);
-  buf_.append(key);
+  records_.push_back({false, std::string(key), {}});
+  bytes_ += key.size();
   return Status::Ok();
 }
 
 Status BufferedRecords::WriteTo(features::StateSink* sink) const {
-  for (size_t pos = 0; pos + 9 <= buf_.size();) {
-    uint32_t lens[2];
-    std::memcpy(lens, buf_.data() + pos + 1, 8);
-    const std::string_view key(buf_.data() + pos + 9, lens[0]);
-    const std::string_view value(buf_.data() + pos + 9 + lens[0], lens[1]);
-    SLUICE_RETURN_IF_ERROR(buf_[pos] == 'p' ? sink->Put(key, value) : sink->Delete(key));
-    pos += 9 + lens[0] + lens[1];
-  }
+  for (const Record& r : records_)
+    SLUICE_RETURN_IF_ERROR(r.put ? sink->Put(r.key, r.value) : sink->Delete(r.key));
   return Status::Ok();
 }
 
@@ -451,7 +444,10 @@ Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
   return store->Submit([store, id, delta, records, info, changed]() -> Status {
     auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
     if (!writer.ok()) return writer.status();
-    if (delta) (*writer)->set_keys(changed);
+    if (delta) {
+      (*writer)->set_keys(changed);
+      (*writer)->Reserve(records->bytes() + records->count() * 16);  // + RocksDB's framing
+    }
     SLUICE_RETURN_IF_ERROR(records->WriteTo(writer->get()));
     return (*writer)->Commit(std::move(*info));
   });
