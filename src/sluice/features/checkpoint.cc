@@ -125,36 +125,61 @@ core::Status StateRestorer::Record(std::string_view key, std::string_view value)
       return admission_->RestoreDelta(ks, value);
     case RecordKind::kKeys:
     case RecordKind::kKeysDelta:
-      return KeyChunk(ks, value, static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta);
+      return KeyChunk(ks, value, static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta, -1,
+                      &keys_);
   }
   return core::Status::Corruption("checkpoint record of unknown kind");
 }
 
-// A chunk of KeyChunkWriter entries: each key to the shard that owns it now.
-core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta) {
+bool StateRestorer::IsKeyChunk(std::string_view key) {
+  return key.size() >= 2 && (static_cast<RecordKind>(key[0]) == RecordKind::kKeys ||
+                             static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta);
+}
+
+core::Status StateRestorer::KeyChunkInto(size_t shard, std::string_view key,
+                                         std::string_view value, int64_t* keys) {
+  if (!header_) return core::Status::Internal("checkpoint records restored before the header");
+  if (!IsKeyChunk(key) || shard >= shards_.size())
+    return core::Status::Internal("KeyChunkInto: not a key-state chunk, or no such shard");
+  return KeyChunk(static_cast<uint8_t>(key[1]), value,
+                  static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta,
+                  static_cast<int>(shard), keys);
+}
+
+// A chunk of KeyChunkWriter entries: each key to the shard that owns it now (`only` >= 0: only
+// the keys of shards_[only]; the others are skipped, and still checked for form).
+core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta, int only,
+                                     int64_t* keys) {
   if (ks >= static_cast<int>(cf_.key_spaces.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
   StateReader r(value);
   const uint32_t n = r.U32();
   if (n > r.remaining() / 5) r.Fail();  // an entry is at least 5 bytes
+  const int num_shards = static_cast<int>(shards_.size());
   if (!delta && !r.failed()) {
     const size_t per_shard = n / shards_.size() + n / shards_.size() / 8 + 8;
-    for (Shard* s : shards_) s->Reserve(ks, per_shard);
+    for (int i = 0; i < num_shards; ++i) {
+      if (only < 0 || only == i) shards_[i]->Reserve(ks, per_shard);
+    }
   }
   for (uint32_t i = 0; i < n && !r.failed(); ++i) {
     const std::string_view key = r.Take(r.VarCount(1));
     const std::string_view state = r.Take(r.U32());
     if (r.failed()) break;
+    if (state.empty() && !delta) {
+      r.Fail();  // a full checkpoint holds no tombstone
+      break;
+    }
     const uint64_t hash = XXH3_64bits(key.data(), key.size());
-    Shard* owner = shards_[OwnerShard(hash, static_cast<int>(shards_.size()))];
+    const int owner = OwnerShard(hash, num_shards);
+    if (only >= 0 && owner != only) continue;
     if (state.empty()) {
-      if (!delta) r.Fail();  // a full checkpoint holds no tombstone
-      SLUICE_RETURN_IF_ERROR(owner->EraseKey(ks, key, hash));
+      SLUICE_RETURN_IF_ERROR(shards_[owner]->EraseKey(ks, key, hash));
       continue;
     }
-    ++keys_;
-    SLUICE_RETURN_IF_ERROR(owner->RestoreKey(ks, key, hash, state));
+    ++*keys;
+    SLUICE_RETURN_IF_ERROR(shards_[owner]->RestoreKey(ks, key, hash, state));
   }
   if (!r.done()) return core::Status::Corruption("malformed checkpoint record of key states");
   return core::Status::Ok();
