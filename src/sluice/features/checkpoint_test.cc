@@ -355,6 +355,40 @@ TEST(Checkpoint, MalformedRecordsAreErrorsNotCrashes) {
 }
 
 // Version 1 (fixed-width) checkpoints are refused with a message that says what to do.
+// The hot-loop writer (Extend, PutVar, PutSVar, Commit) writes the bytes Var/SVar/Raw write, so
+// the event rows and distinct sets it saves read back with StateReader.
+TEST(StateCodec, CursorWritesTheSameBytes) {
+  std::vector<uint64_t> values = {0, 1, 127, 128, 255, 300, 16383, 16384, UINT32_MAX, UINT64_MAX};
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 2000; ++i) values.push_back(rng() >> (rng() % 64));
+  std::string a, b;
+  StateWriter wa(&a), wb(&b);
+  for (uint64_t v : values) {
+    wa.Var(v);
+    wa.SVar(static_cast<int64_t>(v));
+    wa.SVar(-static_cast<int64_t>(v));
+    wa.U64(v);
+  }
+  char* p = wb.Extend(values.size() * (3 * StateWriter::kMaxVar + 8));
+  for (uint64_t v : values) {
+    p = StateWriter::PutVar(p, v);
+    p = StateWriter::PutSVar(p, static_cast<int64_t>(v));
+    p = StateWriter::PutSVar(p, -static_cast<int64_t>(v));
+    std::memcpy(p, &v, 8);
+    p += 8;
+  }
+  wb.Commit(p);
+  EXPECT_EQ(a, b);
+  StateReader r(b);
+  for (uint64_t v : values) {
+    ASSERT_EQ(r.Var(), v);
+    ASSERT_EQ(r.SVar(), static_cast<int64_t>(v));
+    ASSERT_EQ(r.SVar(), -static_cast<int64_t>(v));
+    ASSERT_EQ(r.U64(), v);
+  }
+  EXPECT_TRUE(r.done());
+}
+
 TEST(Checkpoint, RefusesAnOlderFormatVersion) {
   auto c = CompileSpec(Spec("window: 5m"));
   ASSERT_TRUE(c);

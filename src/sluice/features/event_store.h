@@ -68,16 +68,21 @@ class EventStore {
   // state: any layout of the same rows behaves the same). Time and seq as zigzag varint deltas
   // from the row before (mostly a byte or two), the value slots as their 8-byte words.
   void Save(StateWriter* w) const {
-    w->Var(static_cast<uint64_t>(size_));
+    const size_t slot_bytes = static_cast<size_t>(stride_ - 2) * sizeof(Slot);
+    char* p = w->Extend(StateWriter::kMaxVar +
+                        static_cast<size_t>(size_) * (2 * StateWriter::kMaxVar + slot_bytes));
+    p = StateWriter::PutVar(p, static_cast<uint64_t>(size_));
     int64_t time = 0, seq = 0;
     for (int64_t i = 0; i < size_; ++i) {
       const Slot* r = Row(i);
-      w->SVar(static_cast<int64_t>(r[0].u - static_cast<uint64_t>(time)));
-      w->SVar(static_cast<int64_t>(r[1].u - static_cast<uint64_t>(seq)));
+      p = StateWriter::PutSVar(p, static_cast<int64_t>(r[0].u - static_cast<uint64_t>(time)));
+      p = StateWriter::PutSVar(p, static_cast<int64_t>(r[1].u - static_cast<uint64_t>(seq)));
       time = static_cast<int64_t>(r[0].u);
       seq = static_cast<int64_t>(r[1].u);
-      w->Raw(r + 2, (stride_ - 2) * sizeof(Slot));
+      std::memcpy(p, r + 2, slot_bytes);
+      p += slot_bytes;
     }
+    w->Commit(p);
   }
   // Into an empty store; false when the record is malformed.
   bool Restore(StateReader* r) {

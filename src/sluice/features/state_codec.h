@@ -30,14 +30,8 @@ class StateWriter {
   void F64(double v) { Raw(&v, 8); }
   void F64s(const double* v, size_t n) { Raw(v, n * 8); }
   void Var(uint64_t v) {
-    char buf[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-      buf[n++] = static_cast<char>(v | 0x80);
-      v >>= 7;
-    }
-    buf[n++] = static_cast<char>(v);
-    out_->append(buf, n);
+    char buf[kMaxVar];
+    out_->append(buf, static_cast<size_t>(PutVar(buf, v) - buf));
   }
   void SVar(int64_t v) { Var((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
   void Bytes(std::string_view s) {
@@ -45,6 +39,29 @@ class StateWriter {
     Raw(s.data(), s.size());
   }
   void Raw(const void* p, size_t n) { out_->append(static_cast<const char*>(p), n); }
+
+  // Hot loops (a window's stored events): Extend makes room for up to n bytes and returns where
+  // they start; the loop writes through the pointer (PutVar, PutSVar, memcpy) and Commit(end)
+  // keeps what it wrote. One capacity check per loop instead of one per field; the bytes are the
+  // same as Var/SVar/Raw would write.
+  char* Extend(size_t n) {
+    const size_t at = out_->size();
+    out_->resize(at + n);
+    return out_->data() + at;
+  }
+  void Commit(const char* end) { out_->resize(static_cast<size_t>(end - out_->data())); }
+  static char* PutVar(char* p, uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
+    return p;
+  }
+  static char* PutSVar(char* p, int64_t v) {
+    return PutVar(p, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
+  static constexpr size_t kMaxVar = 10;
 
  private:
   std::string* out_;

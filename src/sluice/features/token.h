@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -52,12 +53,14 @@ class DistinctSet {
 
   // Checkpoints keep the multiplicities: a value leaves the set only when its last event does.
   void Save(StateWriter* w) const {
-    w->Var(counts_.size());  // an empty set is one byte
+    char* p = w->Extend(StateWriter::kMaxVar + counts_.size() * (16 + StateWriter::kMaxVar));
+    p = StateWriter::PutVar(p, counts_.size());  // an empty set is one byte
     for (const auto& [t, n] : counts_) {
-      w->U64(t.a);
-      w->U64(t.b);
-      w->Var(static_cast<uint32_t>(n));
+      std::memcpy(p, &t.a, 8);
+      std::memcpy(p + 8, &t.b, 8);
+      p = StateWriter::PutVar(p + 16, static_cast<uint32_t>(n));
     }
+    w->Commit(p);
   }
   bool Restore(StateReader* r) {
     const uint64_t n = r->VarCount(17);
