@@ -419,6 +419,12 @@ Status BufferedRecords::Put(std::string_view key, std::string_view value) {
   return Status::Ok();
 }
 
+Status BufferedRecords::PutOwned(std::string_view key, std::string* value) {
+  bytes_ += key.size() + value->size();
+  records_.push_back({true, std::string(key), std::move(*value)});
+  return Status::Ok();
+}
+
 Status BufferedRecords::Delete(std::string_view key) {
   records_.push_back({false, std::string(key), {}});
   bytes_ += key.size();

@@ -187,6 +187,7 @@ class CheckpointStore {
 class BufferedRecords : public features::StateSink {
  public:
   core::Status Put(std::string_view key, std::string_view value) override;
+  core::Status PutOwned(std::string_view key, std::string* value) override;
   core::Status Delete(std::string_view key) override;
   // Replays every record into `sink`.
   core::Status WriteTo(features::StateSink* sink) const;

@@ -157,6 +157,11 @@ class StateSink {
  public:
   virtual ~StateSink() = default;
   virtual core::Status Put(std::string_view key, std::string_view value) = 0;
+  // As Put, handing over `value`'s buffer where the sink keeps records (no copy); *value is left
+  // valid but unspecified.
+  virtual core::Status PutOwned(std::string_view key, std::string* value) {
+    return Put(key, *value);
+  }
   // A key of an earlier checkpoint that no longer exists (an incremental checkpoint's tombstone).
   // A full checkpoint never deletes; a delta may delete a key the base never held.
   virtual core::Status Delete(std::string_view key) = 0;
@@ -196,7 +201,7 @@ class KeyChunkWriter {
   static constexpr size_t kBytes = size_t{1} << 20;
 
   KeyChunkWriter(StateSink* sink, std::string prefix) : sink_(sink), prefix_(std::move(prefix)) {
-    value_.assign(4, '\0');
+    Start();
   }
   // One key's state, written by save(StateWriter*).
   template <typename SaveFn>
@@ -231,10 +236,16 @@ class KeyChunkWriter {
     std::memcpy(value_.data(), &entries_, 4);
     key_ = prefix_;
     AppendBigEndian(chunk_++, 4, &key_);
-    core::Status s = sink_->Put(key_, value_);
+    core::Status s = sink_->PutOwned(key_, &value_);
+    Start();
+    return s;
+  }
+  // An empty chunk, with room for a full one: growing it by doubling would copy it over and over.
+  void Start() {
+    value_.clear();
+    value_.reserve(kBytes + kBytes / 16);
     value_.assign(4, '\0');
     entries_ = 0;
-    return s;
   }
   StateSink* sink_;
   std::string prefix_, key_, value_;
