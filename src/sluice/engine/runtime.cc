@@ -252,7 +252,10 @@ void Runtime::LogWarnings() {
 // The latest checkpoint's state, and the source back at its position: every event after it is
 // applied again, so the state is as if the engine had never stopped.
 Status Runtime::Restore() {
+  const auto start = std::chrono::steady_clock::now();
   auto info = processor_.Restore(store_.get());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!info.ok() && info.status().code() == core::Code::kNotFound) {
     Log("info", "no checkpoint yet: starting afresh", "state=" + o_.state_dir);
     return source_->ResumeEmpty();
@@ -262,7 +265,8 @@ Status Runtime::Restore() {
   SLUICE_RETURN_IF_ERROR(source_->Resume(info->positions));
   Log("info", "restored",
       "checkpoint=" + std::to_string(info->id) + " records=" +
-          std::to_string(processor_.records()) + " keys=" + std::to_string(processor_.keys()));
+          std::to_string(processor_.records()) + " keys=" + std::to_string(processor_.keys()) +
+          " seconds=" + std::to_string(seconds));
   return Status::Ok();
 }
 
