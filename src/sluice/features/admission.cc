@@ -99,81 +99,50 @@ bool Admission::RestoreHeader(StateReader* r) {
 }
 
 core::Status Admission::SaveKeys(StateSink* sink) {
-  std::string key, value;
   for (size_t ks = 0; ks < newest_.size(); ++ks) {
-    uint32_t chunk = 0, n = 0;
-    value.assign(4, '\0');  // the key count, filled in by flush
-    auto flush = [&]() {
-      std::memcpy(value.data(), &n, 4);
-      key.clear();
-      const uint32_t big_endian = __builtin_bswap32(chunk++);  // records sort in chunk order
-      AppendRecordKey(RecordKind::kAdmission, static_cast<int>(ks),
-                      std::string_view(reinterpret_cast<const char*>(&big_endian), 4), &key);
-      core::Status s = sink->Put(key, value);
-      value.assign(4, '\0');
-      n = 0;
-      return s;
-    };
+    std::string prefix;
+    AppendRecordKey(RecordKind::kAdmission, static_cast<int>(ks), {}, &prefix);
+    KeyChunkWriter chunks(sink, std::move(prefix));
     for (auto& [bytes, e] : newest_[ks]) {
-      StateWriter w(&value);
-      w.Var(bytes.size());
-      w.Raw(bytes.data(), bytes.size());
-      w.SVar(e.newest);
       e.changed = false;
-      if (++n == kKeysPerRecord) SLUICE_RETURN_IF_ERROR(flush());
+      const int64_t newest = e.newest;
+      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { w->SVar(newest); }));
     }
-    if (n > 0) SLUICE_RETURN_IF_ERROR(flush());
+    SLUICE_RETURN_IF_ERROR(chunks.Finish());
     changed_[ks].clear();
   }
   changed_count_ = 0;
   return core::Status::Ok();
 }
 
-// As Shard::SaveChanges, in chunks: per key (var length, key bytes, u8 present, svar newest when
-// present). An evicted key cannot be deleted from the full chunk that holds it: "absent" says it.
+// As Shard::SaveChanges: each listed key once, with its newest time, or as a tombstone when it
+// was evicted (it cannot be deleted from the full chunk that holds it).
 core::Status Admission::SaveChanges(StateSink* sink) {
   ++delta_seq_;
-  std::string key, value;
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < newest_.size(); ++ks) {
+    std::string prefix;
+    AppendRecordKey(RecordKind::kAdmissionDelta, static_cast<int>(ks), {}, &prefix);
+    AppendBigEndian(delta_seq_, 8, &prefix);  // later deltas sort later
+    KeyChunkWriter chunks(sink, std::move(prefix));
     const std::string& list = changed_[ks];
     deleted.clear();
-    uint32_t chunk = 0, n = 0;
-    value.assign(4, '\0');
-    auto flush = [&]() {
-      std::memcpy(value.data(), &n, 4);
-      char id[12];
-      const uint64_t seq = __builtin_bswap64(delta_seq_);  // big-endian: later deltas sort later
-      const uint32_t c = __builtin_bswap32(chunk++);
-      std::memcpy(id, &seq, 8);
-      std::memcpy(id + 8, &c, 4);
-      key.clear();
-      AppendRecordKey(RecordKind::kAdmissionDelta, static_cast<int>(ks), std::string_view(id, 12),
-                      &key);
-      core::Status s = sink->Put(key, value);
-      value.assign(4, '\0');
-      n = 0;
-      return s;
-    };
     for (size_t pos = 0; pos + 4 <= list.size();) {
       uint32_t len;
       std::memcpy(&len, list.data() + pos, 4);
       const std::string_view bytes(list.data() + pos + 4, len);
       pos += 4 + len;
       auto it = newest_[ks].find(bytes);
-      const bool present = it != newest_[ks].end();
-      if (present ? !it->second.changed : !deleted.insert(bytes).second) continue;  // written
-      StateWriter w(&value);
-      w.Var(bytes.size());
-      w.Raw(bytes.data(), bytes.size());
-      w.U8(present ? 1 : 0);
-      if (present) {
-        it->second.changed = false;
-        w.SVar(it->second.newest);
+      if (it == newest_[ks].end()) {
+        if (deleted.insert(bytes).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(bytes));
+        continue;
       }
-      if (++n == kKeysPerRecord) SLUICE_RETURN_IF_ERROR(flush());
+      if (!it->second.changed) continue;  // written already
+      it->second.changed = false;
+      const int64_t newest = it->second.newest;
+      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { w->SVar(newest); }));
     }
-    if (n > 0) SLUICE_RETURN_IF_ERROR(flush());
+    SLUICE_RETURN_IF_ERROR(chunks.Finish());
     changed_[ks].clear();
   }
   changed_count_ = 0;
@@ -188,29 +157,28 @@ core::Status Admission::RestoreDelta(int ks, std::string_view value) {
   return RestoreChunk(ks, value, /*delta=*/true);
 }
 
-// A chunk of (key, newest time) pairs; in a delta each pair has a presence byte first, and an
-// absent key (evicted since the last checkpoint) is a tombstone.
+// A chunk of (key, newest time) entries; a tombstone (deltas only) drops the key.
 core::Status Admission::RestoreChunk(int ks, std::string_view value, bool delta) {
   if (ks < 0 || ks >= static_cast<int>(newest_.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
-  StateReader r(value);
-  const uint32_t n = r.U32();
-  if (n > r.remaining() / 2) r.Fail();
-  if (!delta) newest_[ks].reserve(newest_[ks].size() + (r.failed() ? 0 : n));
-  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-    const std::string_view key = r.Take(r.VarCount(1));
-    const uint8_t present = delta ? r.U8() : 1;
-    if (present > 1) r.Fail();
-    if (r.failed()) break;
-    if (present) {
-      const int64_t newest = r.SVar();
-      if (!r.failed()) newest_[ks].insert_or_assign(std::string(key), Entry{newest, false});
-    } else {
+  KeyChunkReader chunk(value);
+  if (!delta) newest_[ks].reserve(newest_[ks].size() + chunk.size());
+  std::string_view key, state;
+  bool ok = true;
+  while (ok && chunk.Next(&key, &state)) {
+    if (state.empty()) {
+      ok = delta;  // a full checkpoint holds no tombstone
       newest_[ks].erase(key);
+      continue;
     }
+    StateReader r(state);
+    const int64_t newest = r.SVar();
+    ok = r.done();
+    if (ok) newest_[ks].insert_or_assign(std::string(key), Entry{newest, false});
   }
-  if (!r.done()) return core::Status::Corruption("malformed checkpoint record of admission");
+  if (!ok || !chunk.done())
+    return core::Status::Corruption("malformed checkpoint record of admission");
   return core::Status::Ok();
 }
 

@@ -26,13 +26,12 @@ class Admission {
   core::Reason Admit(int64_t time_us, const KeyRef* keys, uint8_t* flags, std::string* detail);
 
   // Checkpoints (checkpoint.h). The scalars go in the checkpoint's header. A full checkpoint
-  // (SaveKeys) writes the keys' newest times in records of up to kKeysPerRecord keys
-  // (RecordKind::kAdmission), a few large values being cheaper to store and read than one per
+  // (SaveKeys) writes each key's newest time (svar) in chunks (KeyChunkWriter,
+  // RecordKind::kAdmission), a few large values being cheaper to store and read than one per
   // key. An incremental one (SaveChanges) writes the keys changed since the last save — each
-  // with its newest time, or as evicted — in kAdmissionDelta records of up to kKeysPerRecord
-  // keys, keyed by a delta sequence number (kept in the header) so that they sort after the
-  // chunks and after every earlier delta's: restore applies them in key order, later over earlier.
-  static constexpr uint32_t kKeysPerRecord = 4096;
+  // with its newest time, or as evicted (a tombstone) — in kAdmissionDelta chunks keyed by a
+  // delta sequence number (kept in the header) so that they sort after the full chunks and after
+  // every earlier delta's: restore applies them in key order, later over earlier.
   void SaveHeader(StateWriter* w) const;
   core::Status SaveKeys(StateSink* sink);
   core::Status SaveChanges(StateSink* sink);

@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <vector>
+
+#include "sluice/features/huge_pages.h"
 
 namespace sluice::features {
 namespace {
@@ -39,7 +42,9 @@ TEST(BlockPool, ReusesBlocksGivenBack) {
 }
 
 TEST(BlockPool, GrowsIntoHugePageSlabs) {
-  BlockPool pool(208);  // not a power of two: blocks straddle page and slab boundaries
+  const size_t mapped = MappedHugeBytes();
+  auto owner = std::make_unique<BlockPool>(208);  // not a power of two: blocks straddle pages
+  BlockPool& pool = *owner;
   std::vector<char*> blocks;
   for (int i = 0; i < 60000; ++i) {  // ~12 MB: past the 2 MiB slabs
     char* p = static_cast<char*>(pool.Get());
@@ -52,6 +57,10 @@ TEST(BlockPool, GrowsIntoHugePageSlabs) {
     ASSERT_EQ(blocks[i][0], static_cast<char>(i & 0x7f));
     ASSERT_EQ(blocks[i][207], static_cast<char>(i & 0x7f));
   }
+  // The slabs past the first 2 MiB are huge-page mappings, given back with the pool.
+  EXPECT_GE(MappedHugeBytes() - mapped, size_t{8} << 20);
+  owner.reset();
+  EXPECT_EQ(MappedHugeBytes(), mapped);
 }
 
 }  // namespace

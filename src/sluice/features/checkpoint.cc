@@ -136,8 +136,8 @@ bool StateRestorer::IsKeyChunk(std::string_view key) {
                              static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta);
 }
 
-core::Status StateRestorer::KeyChunkInto(size_t shard, std::string_view key,
-                                         std::string_view value, int64_t* keys) {
+core::Status StateRestorer::KeyChunkInto(size_t shard, std::string_view key, std::string_view value,
+                                         int64_t* keys) {
   if (!header_) return core::Status::Internal("checkpoint records restored before the header");
   if (!IsKeyChunk(key) || shard >= shards_.size())
     return core::Status::Internal("KeyChunkInto: not a key-state chunk, or no such shard");
@@ -153,24 +153,18 @@ core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta,
   if (ks >= static_cast<int>(cf_.key_spaces.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
-  StateReader r(value);
-  const uint32_t n = r.U32();
-  if (n > r.remaining() / 5) r.Fail();  // an entry is at least 5 bytes
+  KeyChunkReader chunk(value);
   const int num_shards = static_cast<int>(shards_.size());
-  if (!delta && !r.failed()) {
-    const size_t per_shard = n / shards_.size() + n / shards_.size() / 8 + 8;
+  if (!delta) {
+    const size_t per_shard = chunk.size() / shards_.size() + chunk.size() / shards_.size() / 8 + 8;
     for (int i = 0; i < num_shards; ++i) {
       if (only < 0 || only == i) shards_[i]->Reserve(ks, per_shard);
     }
   }
-  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-    const std::string_view key = r.Take(r.VarCount(1));
-    const std::string_view state = r.Take(r.U32());
-    if (r.failed()) break;
-    if (state.empty() && !delta) {
-      r.Fail();  // a full checkpoint holds no tombstone
-      break;
-    }
+  std::string_view key, state;
+  while (chunk.Next(&key, &state)) {
+    if (state.empty() && !delta)  // a full checkpoint holds no tombstone
+      return core::Status::Corruption("malformed checkpoint record of key states");
     const uint64_t hash = XXH3_64bits(key.data(), key.size());
     const int owner = OwnerShard(hash, num_shards);
     if (only >= 0 && owner != only) continue;
@@ -181,7 +175,7 @@ core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta,
     ++*keys;
     SLUICE_RETURN_IF_ERROR(shards_[owner]->RestoreKey(ks, key, hash, state));
   }
-  if (!r.done()) return core::Status::Corruption("malformed checkpoint record of key states");
+  if (!chunk.done()) return core::Status::Corruption("malformed checkpoint record of key states");
   return core::Status::Ok();
 }
 

@@ -70,8 +70,7 @@ class StateRestorer {
                             int64_t* keys);
 
  private:
-  core::Status KeyChunk(int key_space, std::string_view value, bool delta, int only,
-                        int64_t* keys);
+  core::Status KeyChunk(int key_space, std::string_view value, bool delta, int only, int64_t* keys);
   const CompiledFeatures& cf_;
   Admission* admission_;
   std::vector<Shard*> shards_;

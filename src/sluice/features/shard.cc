@@ -323,23 +323,25 @@ void Shard::Reserve(int ks, size_t more) {
     tables_[ks].reserve(tables_[ks].size() + more);
 }
 
-core::Status Shard::EraseKey(int ks, std::string_view key, uint64_t hash) {
+// Restore's checks of an entry: a known key space, and a key this shard owns.
+core::Status Shard::CheckOwned(int ks, uint64_t hash) const {
   if (ks < 0 || ks >= static_cast<int>(tables_.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
   if (OwnerShard(hash, num_shards_) != id_)
     return core::Status::InvalidArgument("checkpoint key given to a shard that does not own it");
+  return core::Status::Ok();
+}
+
+core::Status Shard::EraseKey(int ks, std::string_view key, uint64_t hash) {
+  SLUICE_RETURN_IF_ERROR(CheckOwned(ks, hash));
   tables_[ks].erase(KeyRef{key, hash, false});
   return core::Status::Ok();
 }
 
 core::Status Shard::RestoreKey(int ks, std::string_view key, uint64_t hash,
                                std::string_view value) {
-  if (ks < 0 || ks >= static_cast<int>(tables_.size()))
-    return core::Status::Corruption("checkpoint record for unknown key space " +
-                                    std::to_string(ks));
-  if (OwnerShard(hash, num_shards_) != id_)
-    return core::Status::InvalidArgument("checkpoint key given to a shard that does not own it");
+  SLUICE_RETURN_IF_ERROR(CheckOwned(ks, hash));
   KeyStatePtr st(KeyState::Create(layouts_[ks]));
   StateReader r(value);
   st->newest = r.SVar();

@@ -85,6 +85,7 @@ class Shard {
   KeyState* Lookup(int ks, const KeyRef& key);
   static void SaveKey(const KeyState& st, StateWriter* w);
   std::string ChunkPrefix(RecordKind kind, size_t ks, uint64_t delta_seq) const;
+  core::Status CheckOwned(int ks, uint64_t hash) const;
   void ApplyRow(const Row& r, KeyState* const* states, double* out);
   void NoteChanged(size_t ks, std::string_view key);
 

@@ -225,11 +225,9 @@ class KeyChunkWriter {
   }
   // Writes the last, partial chunk.
   core::Status Finish() { return entries_ > 0 ? Flush() : core::Status::Ok(); }
-  int64_t entries() const { return total_; }
 
  private:
   core::Status Added() {
-    ++total_;
     return ++entries_ == kEntries || value_.size() >= kBytes ? Flush() : core::Status::Ok();
   }
   core::Status Flush() {
@@ -250,7 +248,31 @@ class KeyChunkWriter {
   StateSink* sink_;
   std::string prefix_, key_, value_;
   uint32_t entries_ = 0, chunk_ = 0;
-  int64_t total_ = 0;
+};
+
+// Reads a KeyChunkWriter chunk, entry by entry; never reads past it (StateReader).
+class KeyChunkReader {
+ public:
+  explicit KeyChunkReader(std::string_view chunk) : r_(chunk) {
+    n_ = r_.U32();
+    if (n_ > r_.remaining() / 5) r_.Fail();  // an entry is at least 5 bytes
+  }
+  // Entries the chunk says it holds (0 when that cannot be).
+  uint32_t size() const { return r_.failed() ? 0 : n_; }
+  // The next entry (an empty state is a tombstone); false at the end or at a malformed entry.
+  bool Next(std::string_view* key, std::string_view* state) {
+    if (r_.failed() || read_ == n_) return false;
+    *key = r_.Take(r_.VarCount(1));
+    *state = r_.Take(r_.U32());
+    ++read_;
+    return !r_.failed();
+  }
+  // After Next returned false: whether the chunk was read whole and well formed.
+  bool done() const { return read_ == n_ && r_.done(); }
+
+ private:
+  StateReader r_;
+  uint32_t n_ = 0, read_ = 0;
 };
 
 }  // namespace sluice::features
