@@ -7,12 +7,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "sluice/engine/thread_pool.h"
 #include "sluice/features/checkpoint.h"
 
 namespace sluice::engine {
@@ -479,95 +478,11 @@ Status WriteCheckpoint(CheckpointStore* store, uint64_t id, std::vector<SourcePo
   return (*writer)->Commit(std::move(info));
 }
 
-namespace {
-
-// Restores key-state chunks on one thread per shard (StateRestorer::KeyChunkInto) while the
-// calling thread reads the store and restores admission. Every chunk goes to every lane (each
-// restores the keys its shard owns), in record order; at most kMaxQueued chunks wait per lane, so
-// a large checkpoint is never held in memory whole.
-class RestoreLanes {
- public:
-  RestoreLanes(features::StateRestorer* restorer, size_t lanes) : restorer_(restorer) {
-    for (size_t i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>());
-    for (size_t i = 0; i < lanes; ++i) lanes_[i]->thread = std::thread([this, i] { Run(i); });
-  }
-  ~RestoreLanes() { (void)Finish(); }
-
-  Status Push(std::string_view key, std::string_view value) {
-    auto chunk = std::make_shared<const Chunk>(Chunk{std::string(key), std::string(value)});
-    std::unique_lock lock(mu_);
-    for (auto& lane : lanes_) {
-      room_.wait(lock, [&] { return lane->queue.size() < kMaxQueued || !error_.ok(); });
-      if (!error_.ok()) return error_;
-      lane->queue.push_back(chunk);
-    }
-    work_.notify_all();
-    return Status::Ok();
-  }
-  // Waits for every lane; the first error of any.
-  Status Finish() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    work_.notify_all();
-    for (auto& lane : lanes_) {
-      if (lane->thread.joinable()) lane->thread.join();
-    }
-    std::lock_guard lock(mu_);
-    return error_;
-  }
-  int64_t keys() const {
-    int64_t n = 0;
-    for (const auto& lane : lanes_) n += lane->keys;
-    return n;
-  }
-
- private:
-  static constexpr size_t kMaxQueued = 16;
-  struct Chunk {
-    std::string key, value;
-  };
-  struct Lane {
-    std::deque<std::shared_ptr<const Chunk>> queue;  // guarded by mu_
-    std::thread thread;
-    int64_t keys = 0;  // the lane's own; read after join
-  };
-  void Run(size_t i) {
-    Lane& lane = *lanes_[i];
-    for (;;) {
-      std::shared_ptr<const Chunk> chunk;
-      {
-        std::unique_lock lock(mu_);
-        work_.wait(lock, [&] { return !lane.queue.empty() || done_ || !error_.ok(); });
-        if (!error_.ok() || lane.queue.empty()) return;
-        chunk = std::move(lane.queue.front());
-        lane.queue.pop_front();
-      }
-      room_.notify_all();
-      Status s = restorer_->KeyChunkInto(i, chunk->key, chunk->value, &lane.keys);
-      if (!s.ok()) {
-        std::lock_guard lock(mu_);
-        if (error_.ok()) error_ = s;
-        room_.notify_all();
-        work_.notify_all();
-        return;
-      }
-    }
-  }
-
-  features::StateRestorer* restorer_;
-  std::vector<std::unique_ptr<Lane>> lanes_;
-  std::mutex mu_;
-  std::condition_variable work_, room_;
-  bool done_ = false;  // guarded by mu_
-  Status error_;       // guarded by mu_
-};
-
-}  // namespace
-
-// With several shards, their key states are restored in parallel (RestoreLanes): restoring is
-// mostly allocating and first touching the state's memory, which the threads do side by side.
+// With several shards, their key states are restored in parallel: chunks are read in batches,
+// and each batch is one ThreadPool step in which every shard's task restores, in record order,
+// the keys its shard owns (StateRestorer::KeyChunkInto). Restoring is mostly allocating and
+// first touching the state's memory, which the threads do side by side; reading is a small share
+// (docs/benchmarks.md), so it is not overlapped. A batch holds at most kRestoreBatchBytes.
 Result<CheckpointInfo> RestoreLatest(CheckpointStore* store, const features::CompiledFeatures& cf,
                                      features::Admission* admission,
                                      const std::vector<features::Shard*>& shards) {
@@ -580,13 +495,35 @@ Result<CheckpointInfo> RestoreLatest(CheckpointStore* store, const features::Com
         [&](std::string_view k, std::string_view v) { return restorer.Record(k, v); }));
     return (*reader)->info();
   }
-  RestoreLanes lanes(&restorer, shards.size());
-  const Status read = (*reader)->ForEach([&](std::string_view k, std::string_view v) {
-    return features::StateRestorer::IsKeyChunk(k) ? lanes.Push(k, v) : restorer.Record(k, v);
-  });
-  const Status restored = lanes.Finish();
-  SLUICE_RETURN_IF_ERROR(restored);  // a lane's error explains a read stopped by it
-  SLUICE_RETURN_IF_ERROR(read);
+  constexpr size_t kRestoreBatchBytes = 32 << 20;
+  ThreadPool pool(static_cast<int>(shards.size()));
+  std::vector<std::pair<std::string, std::string>> batch;
+  size_t batch_bytes = 0;
+  std::vector<Status> errors(shards.size());
+  std::vector<int64_t> keys(shards.size());
+  auto restore_batch = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    pool.Run(static_cast<int>(shards.size()), [&](int i) {
+      for (const auto& [k, v] : batch) {
+        if (!errors[i].ok()) return;
+        errors[i] = restorer.KeyChunkInto(static_cast<size_t>(i), k, v, &keys[i]);
+      }
+    });
+    batch.clear();
+    batch_bytes = 0;
+    for (const Status& e : errors) SLUICE_RETURN_IF_ERROR(e);
+    return Status::Ok();
+  };
+  SLUICE_RETURN_IF_ERROR((*reader)->ForEach([&](std::string_view k, std::string_view v) {
+    if (!features::StateRestorer::IsKeyChunk(k)) {
+      SLUICE_RETURN_IF_ERROR(restore_batch());  // records apply in their order
+      return restorer.Record(k, v);
+    }
+    batch.emplace_back(k, v);
+    batch_bytes += k.size() + v.size();
+    return batch_bytes >= kRestoreBatchBytes ? restore_batch() : Status::Ok();
+  }));
+  SLUICE_RETURN_IF_ERROR(restore_batch());
   return (*reader)->info();
 }
 
