@@ -61,9 +61,10 @@ class StateRestorer {
   // Key states restored (a key restored by the base and again by a delta counts twice).
   int64_t keys() const { return keys_; }
 
-  // Restoring the shards in parallel (engine::RestoreLatest, one thread per shard): a record for
-  // which IsKeyChunk holds may instead be given to KeyChunkInto once per shard, in record order
-  // per shard, each shard's calls on one thread; every other record goes to Record as usual.
+  // Restoring the shards in parallel (engine::RestoreLatest, a ThreadPool task per shard): a
+  // record for which IsKeyChunk holds may instead be given to KeyChunkInto once per shard, in
+  // record order per shard, never two calls for one shard at once; every other record goes to
+  // Record as usual.
   // Restores only the entries shard `shard` owns and adds them to *keys (not to keys()).
   static bool IsKeyChunk(std::string_view key);
   core::Status KeyChunkInto(size_t shard, std::string_view key, std::string_view value,
