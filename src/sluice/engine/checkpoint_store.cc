@@ -64,6 +64,7 @@ std::string EncodeInfo(const CheckpointInfo& info) {
     w.I64(p.records);
     w.I64(p.line);
   }
+  w.Flush();
   return out;
 }
 
@@ -430,6 +431,30 @@ Status BufferedRecords::Delete(std::string_view key) {
   return Status::Ok();
 }
 
+void RecordBuffers::Give(std::string* buffer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bytes_ + buffer->capacity() > kKeepBytes) return;
+  bytes_ += buffer->capacity();
+  free_.push_back(std::move(*buffer));
+}
+
+bool RecordBuffers::Take(std::string* buffer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (free_.empty()) return false;
+  bytes_ -= free_.back().capacity();
+  buffer->swap(free_.back());
+  free_.pop_back();
+  return true;
+}
+
+void BufferedRecords::GiveBack() {
+  if (buffers_) {
+    for (Record& r : records_) buffers_->Give(&r.value);
+  }
+  records_.clear();
+  bytes_ = 0;
+}
+
 Status BufferedRecords::WriteTo(features::StateSink* sink) const {
   for (const Record& r : records_)
     SLUICE_RETURN_IF_ERROR(r.put ? sink->Put(r.key, r.value) : sink->Delete(r.key));
@@ -443,7 +468,7 @@ Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
   SLUICE_RETURN_IF_ERROR(store->Wait());  // the previous one is durable (or failed)
   const bool delta = ChooseDelta(*store, mode, *admission, shards);
   const int64_t changed = features::ChangedRecords(*admission, shards);  // the save zeroes it
-  auto records = std::make_shared<BufferedRecords>();
+  auto records = std::make_shared<BufferedRecords>(store->buffers());
   SLUICE_RETURN_IF_ERROR(delta ? features::SaveChanges(admission, shards, records.get())
                                : features::SaveState(admission, shards, records.get()));
   auto info = std::make_shared<CheckpointInfo>();
@@ -458,6 +483,7 @@ Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
       (*writer)->Reserve(records->bytes() + records->count() * 16);  // + RocksDB's framing
     }
     SLUICE_RETURN_IF_ERROR(records->WriteTo(writer->get()));
+    records->GiveBack();  // its buffers, for the next checkpoint
     return (*writer)->Commit(std::move(*info));
   });
 }

@@ -20,10 +20,11 @@ Admission::Admission(const CompiledFeatures& cf)
       changed_(cf.key_spaces.size()),
       stream_time_(kNever) {}
 
-void Admission::NoteChanged(size_t ks, std::string_view key) {
-  const uint32_t n = static_cast<uint32_t>(key.size());
+void Admission::NoteChanged(size_t ks, const KeyRef& key) {
+  const uint32_t n = static_cast<uint32_t>(key.bytes.size());
+  changed_[ks].append(reinterpret_cast<const char*>(&key.hash), 8);
   changed_[ks].append(reinterpret_cast<const char*>(&n), 4);
-  changed_[ks].append(key);
+  changed_[ks].append(key.bytes);
   ++changed_count_;
 }
 
@@ -41,7 +42,7 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
     // what it stays if this event turns out late for another key.
     found_[k] = newest_[k].lazy_emplace(keys[k], [&](const auto& ctor) {
       ctor(std::string(keys[k].bytes), Entry{kNever, true});
-      NoteChanged(k, keys[k].bytes);
+      NoteChanged(k, keys[k]);
     });
     const int64_t seen = found_[k]->second.newest;
     if (seen != kNever && t < seen - cf_.lateness_us) {
@@ -65,7 +66,7 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
     e.newest = t;
     if (!e.changed) {
       e.changed = true;
-      NoteChanged(k, keys[k].bytes);
+      NoteChanged(k, keys[k]);
     }
   }
   if (t > stream_time_) stream_time_ = t;
@@ -79,7 +80,8 @@ void Admission::MaybeSweep() {
   for (size_t ks = 0; ks < newest_.size(); ++ks) {
     absl::erase_if(newest_[ks], [&](const auto& kv) {
       if (!Evictable(kv.second.newest, stream_time_, cf_.ttl_us)) return false;
-      if (!kv.second.changed) NoteChanged(ks, kv.first);  // a tombstone at the next save
+      if (!kv.second.changed)  // a tombstone at the next save
+        NoteChanged(ks, KeyRef{kv.first, KeyHash()(kv.first), false});
       return true;
     });
   }
@@ -116,9 +118,21 @@ core::Status Admission::SaveKeys(StateSink* sink) {
 }
 
 // As Shard::SaveChanges: each listed key once, with its newest time, or as a tombstone when it
-// was evicted (it cannot be deleted from the full chunk that holds it).
+// was evicted (it cannot be deleted from the full chunk that holds it). The table's slots are
+// asked for a few entries ahead (the list has each key's hash): they are scattered.
 core::Status Admission::SaveChanges(StateSink* sink) {
   ++delta_seq_;
+  auto read = [](const std::string& list, size_t* pos) {
+    KeyRef key;
+    uint32_t n;
+    std::memcpy(&key.hash, list.data() + *pos, 8);
+    std::memcpy(&n, list.data() + *pos + 8, 4);
+    key.bytes = std::string_view(list.data() + *pos + 12, n);
+    key.null = false;
+    *pos += 12 + n;
+    return key;
+  };
+  constexpr int kAhead = 8;
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < newest_.size(); ++ks) {
     std::string prefix;
@@ -127,20 +141,20 @@ core::Status Admission::SaveChanges(StateSink* sink) {
     KeyChunkWriter chunks(sink, std::move(prefix));
     const std::string& list = changed_[ks];
     deleted.clear();
-    for (size_t pos = 0; pos + 4 <= list.size();) {
-      uint32_t len;
-      std::memcpy(&len, list.data() + pos, 4);
-      const std::string_view bytes(list.data() + pos + 4, len);
-      pos += 4 + len;
-      auto it = newest_[ks].find(bytes);
+    size_t ahead = 0;
+    for (int i = 0; i < kAhead && ahead < list.size(); ++i) newest_[ks].prefetch(read(list, &ahead));
+    for (size_t pos = 0; pos < list.size();) {
+      const KeyRef key = read(list, &pos);
+      if (ahead < list.size()) newest_[ks].prefetch(read(list, &ahead));
+      auto it = newest_[ks].find(key);
       if (it == newest_[ks].end()) {
-        if (deleted.insert(bytes).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(bytes));
+        if (deleted.insert(key.bytes).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(key.bytes));
         continue;
       }
       if (!it->second.changed) continue;  // written already
       it->second.changed = false;
       const int64_t newest = it->second.newest;
-      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { w->SVar(newest); }));
+      SLUICE_RETURN_IF_ERROR(chunks.Add(key.bytes, [&](StateWriter* w) { w->SVar(newest); }));
     }
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
     changed_[ks].clear();

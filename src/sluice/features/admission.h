@@ -53,7 +53,7 @@ class Admission {
     bool changed;  // since the last save, and listed in changed_
   };
   void MaybeSweep();
-  void NoteChanged(size_t ks, std::string_view key);
+  void NoteChanged(size_t ks, const KeyRef& key);
   core::Status RestoreChunk(int ks, std::string_view value, bool delta);
 
   const CompiledFeatures& cf_;

@@ -34,7 +34,7 @@ class BucketWindow final : public WindowState {
       if (!HasOpen() || Id(Last()) != b) {
         buckets_.PushBack(b, 0, Identity());
       }
-      g_.ops.Combine(Partial(Last()), e.lift);
+      g_.ops.Combine(MutablePartial(Last()), e.lift);
       AddToken(Last(), e.tokens, true);
       Evict(e.newest - e.lateness_us);
       return;
@@ -45,8 +45,8 @@ class BucketWindow final : public WindowState {
 
   size_t EventBytes() const override { return 0; }
 
-  void Save(StateWriter* w) const override {
-    buckets_.Save(w);
+  void Save(StateWriter* w, bool full) const override {
+    buckets_.Save(w, full);
     w->Var(static_cast<uint64_t>(win_head_));
     w->SVar(cutoff_);
     stacks_.Save(w);
@@ -64,6 +64,7 @@ class BucketWindow final : public WindowState {
     }
   }
   bool Restore(StateReader* r) override;
+  void Mark() override { buckets_.Mark(); }
   void Prefetch() const override {
     buckets_.PrefetchRow(win_head_);
     buckets_.PrefetchRow(buckets_.size() - 1);
@@ -72,7 +73,7 @@ class BucketWindow final : public WindowState {
 
  private:
   int64_t Id(int64_t i) const { return buckets_.time(i); }
-  double* Partial(int64_t i) { return &buckets_.mutable_slots(i)->d; }
+  double* MutablePartial(int64_t i) { return &buckets_.mutable_slots(i)->d; }
   const double* Partial(int64_t i) const { return &buckets_.slots(i)->d; }
   int64_t Last() const { return buckets_.size() - 1; }
   bool HasOpen() const { return buckets_.size() > win_head_; }
@@ -152,7 +153,7 @@ class BucketWindow final : public WindowState {
       if (tokens_)
         tokens_->insert(tokens_->begin() + i, std::vector<std::vector<Token>>(g_.distinct.size()));
     }
-    g_.ops.Combine(Partial(i), lift);
+    g_.ops.Combine(MutablePartial(i), lift);
     const bool in_window = b > cutoff_;
     if (!in_window) {
       if (!exists) ++win_head_;
@@ -195,6 +196,7 @@ bool BucketWindow::RestoreTokens(StateReader* r) {
   const size_t nd = g_.distinct.size();
   const uint64_t n = r->VarCount(nd);
   if (n > static_cast<uint64_t>(buckets_.size())) r->Fail();
+  tokens_->clear();
   for (uint64_t i = 0; i < n && !r->failed(); ++i) {
     auto& per_column = tokens_->emplace_back(nd);
     for (auto& list : per_column) {

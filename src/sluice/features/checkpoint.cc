@@ -51,6 +51,7 @@ uint64_t LayoutFingerprint(const CompiledFeatures& cf) {
     w.U32(static_cast<uint32_t>(ks.groups.size()));
     for (const GroupDef& g : ks.groups) DescribeGroup(g, &w);
   }
+  w.Flush();
   return XXH3_64bits(desc.data(), desc.size());
 }
 
@@ -62,6 +63,7 @@ std::string SaveHeader(const CompiledFeatures& cf, const Admission& admission) {
   w.U64(LayoutFingerprint(cf));
   w.U32(static_cast<uint32_t>(cf.key_spaces.size()));
   admission.SaveHeader(&w);
+  w.Flush();
   return out;
 }
 

@@ -28,8 +28,10 @@ namespace sluice::features {
 
 // 2: varint counts and times, empty two-stacks and sets in a byte or two, per-key admission
 // overrides. 3: key states in chunks of up to 4096 keys (KeyChunkWriter) instead of a record per
-// key. Checkpoints of other versions are refused (restore says so): start with a fresh state dir.
-inline constexpr uint32_t kStateFormatVersion = 3;
+// key. 4: a delta's key states hold the stored events as a patch over the previous save's (the
+// rows popped, the rows kept, the rows after them: EventStore::Save) instead of every event.
+// Checkpoints of other versions are refused (restore says so): start with a fresh state dir.
+inline constexpr uint32_t kStateFormatVersion = 4;
 
 // A hash of everything the saved bytes depend on: key spaces, window groups (kind, sizes, value
 // columns, partial layout, count_distinct columns), allowed_lateness and state_ttl. Features that

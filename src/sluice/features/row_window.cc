@@ -36,8 +36,8 @@ class RowWindow final : public WindowState {
 
   size_t EventBytes() const override { return store_.MemoryBytes(); }
 
-  void Save(StateWriter* w) const override {
-    store_.Save(w);
+  void Save(StateWriter* w, bool full) const override {
+    store_.Save(w, full);
     stacks_.Save(w);
     SaveSets(sets_.get(), g_.distinct.size(), w);
   }
@@ -49,6 +49,8 @@ class RowWindow final : public WindowState {
     if (!stacks_.Restore(r, store_.size(), partial_of)) return false;
     return RestoreSets(sets_.get(), g_.distinct.size(), r);
   }
+
+  void Mark() override { store_.Mark(); }
 
   void Prefetch() const override {
     store_.PrefetchEnds();

@@ -85,6 +85,7 @@ class Shard::KeyState {
   int64_t newest = 0;
   bool fresh = true;     // nothing applied since creation or reset
   bool changed = false;  // applied since the last checkpoint (and listed in Shard::changed_)
+  uint32_t listed_at = 0;  // when changed: where Shard::changed_ lists this state
 
  private:
   explicit KeyState(const Layout* l) : layout_(l) {}
@@ -186,7 +187,7 @@ void Shard::ApplyRow(const Row& r, KeyState* const* states, double* out) {
     if (!st) continue;  // another shard's key
     if (!st->changed) {
       st->changed = true;
-      NoteChanged(k, r.keys[k].bytes);
+      NoteChanged(k, r.keys[k].bytes, st);
     }
     if ((r.flags[k] & kKeyReset) && !st->fresh) st->Reset();
     st->fresh = false;
@@ -240,10 +241,13 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
   }
 }
 
-void Shard::NoteChanged(size_t ks, std::string_view key) {
+void Shard::NoteChanged(size_t ks, std::string_view key, KeyState* st) {
+  std::string& list = changed_[ks];
+  if (st) st->listed_at = static_cast<uint32_t>(list.size());
   const uint32_t n = static_cast<uint32_t>(key.size());
-  changed_[ks].append(reinterpret_cast<const char*>(&n), 4);
-  changed_[ks].append(key);
+  list.append(reinterpret_cast<const char*>(&st), sizeof st);
+  list.append(reinterpret_cast<const char*>(&n), 4);
+  list.append(key);
   ++changed_count_;
 }
 
@@ -251,17 +255,26 @@ void Shard::Sweep(int64_t stream_time) {
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     absl::erase_if(tables_[ks], [&](const auto& kv) {
       if (!Evictable(kv.second->newest, stream_time, cf_.ttl_us)) return false;
-      // A changed key is listed already; its absence at the next save makes it a tombstone.
-      if (!kv.second->changed) NoteChanged(ks, kv.first);
+      // Listed as evicted (no state): a new entry, or the changed key's entry, whose state goes.
+      if (kv.second->changed) {
+        std::memset(changed_[ks].data() + kv.second->listed_at, 0, sizeof(KeyState*));
+      } else {
+        NoteChanged(ks, kv.first, nullptr);
+      }
       return true;
     });
   }
 }
 
-void Shard::SaveKey(const KeyState& st, StateWriter* w) {
-  w->SVar(st.newest);
-  w->U8(st.fresh ? 1 : 0);
-  for (size_t g = 0; g < st.group_count(); ++g) st.group(g)->Save(w);
+// A key's entry: its header, then each group's state (its events as a patch over the last save
+// unless `full`). The key's state is then what the checkpoint holds: marked.
+void Shard::SaveKey(KeyState* st, bool full, StateWriter* w) {
+  w->SVar(st->newest);
+  w->U8(st->fresh ? 1 : 0);
+  for (size_t g = 0; g < st->group_count(); ++g) {
+    st->group(g)->Save(w, full);
+    st->group(g)->Mark();
+  }
 }
 
 std::string Shard::ChunkPrefix(RecordKind kind, size_t ks, uint64_t delta_seq) const {
@@ -277,8 +290,8 @@ core::Status Shard::SaveKeys(StateSink* sink) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0));
     for (const auto& [bytes, st] : tables_[ks]) {
       st->changed = false;
-      const KeyState& state = *st;  // (clang 14 cannot capture a structured binding)
-      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(state, w); }));
+      KeyState* state = st.get();  // (clang 14 cannot capture a structured binding)
+      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(state, true, w); }));
     }
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
     changed_[ks].clear();
@@ -287,29 +300,49 @@ core::Status Shard::SaveKeys(StateSink* sink) {
   return core::Status::Ok();
 }
 
-// Each listed key: still present and changed → its state; present but not changed → written
-// already (listed twice: evicted, then created again); absent → evicted, a tombstone, once
-// (a key evicted, created and evicted again is listed twice).
+// The listed entries in order: a state (changed, each listed once) or an evicted key, written
+// as a tombstone once. A key evicted and created again is listed as evicted first, then with its
+// new state (a patch over nothing), so restore drops the old state before it takes the new one.
+// States are read through their listed pointers, no table lookup, and their memory is asked for
+// a few entries ahead: the states of a delta are scattered over the shard's memory.
 core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
+  struct Entry {
+    KeyState* st;
+    std::string_view key;
+  };
+  auto read = [](const std::string& list, size_t* pos) {
+    Entry e;
+    uint32_t n;
+    std::memcpy(&e.st, list.data() + *pos, sizeof e.st);
+    std::memcpy(&n, list.data() + *pos + sizeof e.st, 4);
+    e.key = std::string_view(list.data() + *pos + sizeof e.st + 4, n);
+    *pos += sizeof e.st + 4 + n;
+    return e;
+  };
+  constexpr int kAhead = 8;
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq));
     const std::string& list = changed_[ks];
     deleted.clear();
-    for (size_t pos = 0; pos + 4 <= list.size();) {
-      uint32_t n;
-      std::memcpy(&n, list.data() + pos, 4);
-      const std::string_view bytes(list.data() + pos + 4, n);
-      pos += 4 + n;
-      auto it = tables_[ks].find(bytes);
-      if (it == tables_[ks].end()) {
-        if (deleted.insert(bytes).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(bytes));
+    // A block's size is the key space's (reading it from the block would wait for the block).
+    const size_t block = layouts_[ks].size;
+    auto prefetch = [block](const KeyState* st) {
+      const char* p = reinterpret_cast<const char*>(st);
+      for (size_t off = 0; st && off < block; off += 64) __builtin_prefetch(p + off);
+    };
+    size_t ahead = 0;  // the entry kAhead after the current one, whose block is prefetched
+    for (int i = 0; i < kAhead && ahead < list.size(); ++i) prefetch(read(list, &ahead).st);
+    for (size_t pos = 0; pos < list.size();) {
+      const Entry e = read(list, &pos);
+      if (ahead < list.size()) prefetch(read(list, &ahead).st);
+      if (!e.st) {
+        if (deleted.insert(e.key).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(e.key));
         continue;
       }
-      KeyState* st = it->second.get();
-      if (!st->changed) continue;
-      st->changed = false;
-      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(*st, w); }));
+      e.st->changed = false;
+      KeyState* st = e.st;
+      SLUICE_RETURN_IF_ERROR(chunks.Add(e.key, [&](StateWriter* w) { SaveKey(st, false, w); }));
     }
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
     changed_[ks].clear();
@@ -342,21 +375,23 @@ core::Status Shard::EraseKey(int ks, std::string_view key, uint64_t hash) {
 core::Status Shard::RestoreKey(int ks, std::string_view key, uint64_t hash,
                                std::string_view value) {
   SLUICE_RETURN_IF_ERROR(CheckOwned(ks, hash));
-  KeyStatePtr st(KeyState::Create(layouts_[ks]));
+  // By KeyRef: the table reuses the hash instead of hashing the key again. A new key starts
+  // fresh; a present one takes the entry as a patch over its state.
+  const KeyRef ref{key, hash, false};
+  auto it = tables_[ks].lazy_emplace(ref, [&](const auto& ctor) {
+    ctor(std::string(key), KeyStatePtr(KeyState::Create(layouts_[ks])));
+  });
+  KeyState* st = it->second.get();
   StateReader r(value);
   st->newest = r.SVar();
   st->fresh = r.U8() != 0;
   bool ok = !r.failed();
   for (size_t g = 0; ok && g < st->group_count(); ++g) ok = st->group(g)->Restore(&r);
   if (!ok || !r.done()) {
+    tables_[ks].erase(it);
     return core::Status::Corruption("malformed checkpoint state for a key of key space " +
                                     cf_.key_spaces[ks].name);
   }
-  // By KeyRef: the table reuses the hash instead of hashing the key again.
-  const KeyRef ref{key, hash, false};
-  auto it = tables_[ks].lazy_emplace(
-      ref, [&](const auto& ctor) { ctor(std::string(key), KeyStatePtr()); });
-  it->second = std::move(st);
   return core::Status::Ok();
 }
 

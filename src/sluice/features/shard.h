@@ -53,8 +53,10 @@ class Shard {
   // Keys SaveChanges would visit (an upper bound of the entries it writes).
   int64_t changed_keys() const { return changed_count_; }
   // One entry written by SaveKeys or SaveChanges of any shard of any shard count: the key must be
-  // one this shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). A key already
-  // present is replaced; EraseKey drops one (a tombstone), present or not.
+  // one this shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). An entry of
+  // SaveChanges patches the key's state as the previous checkpoint left it (the stored events
+  // since then), so entries are restored in the order they were written; a new key starts from a
+  // fresh state. EraseKey drops one (a tombstone), present or not.
   core::Status RestoreKey(int key_space, std::string_view key, uint64_t hash,
                           std::string_view value);
   core::Status EraseKey(int key_space, std::string_view key, uint64_t hash);
@@ -83,11 +85,11 @@ class Shard {
   void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
                   const core::Value* fields, bool in_order, int64_t newest, double* row);
   KeyState* Lookup(int ks, const KeyRef& key);
-  static void SaveKey(const KeyState& st, StateWriter* w);
+  static void SaveKey(KeyState* st, bool full, StateWriter* w);
   std::string ChunkPrefix(RecordKind kind, size_t ks, uint64_t delta_seq) const;
   core::Status CheckOwned(int ks, uint64_t hash) const;
   void ApplyRow(const Row& r, KeyState* const* states, double* out);
-  void NoteChanged(size_t ks, std::string_view key);
+  void NoteChanged(size_t ks, std::string_view key, KeyState* st);
 
   const CompiledFeatures& cf_;
   int id_, num_shards_;
@@ -102,8 +104,8 @@ class Shard {
   Scratch scratch_;
   std::vector<KeyState*> states_;  // per row of a sub-batch, per key space
   // Per key space, the keys changed or evicted since the last save, each once per change set
-  // (KeyState::changed), as u32 length + bytes. One buffer rather than a string per key: once
-  // warm it allocates nothing, and its bytes are what SaveChanges looks up.
+  // (KeyState::changed), as the state's pointer (null once evicted) + u32 length + key bytes.
+  // One buffer rather than a string per key: once warm it allocates nothing.
   std::vector<std::string> changed_;
   int64_t changed_count_ = 0;
 };

@@ -6,9 +6,11 @@
 // StateReader never reads past its input: a short or malformed record sets failed() and yields
 // zeros, so restore code checks once at the end instead of after every field.
 // Not thread-safe: one writer or reader per record.
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,36 +22,54 @@ namespace sluice::features {
 // Fixed-width fields are copied as they sit in memory; that is little-endian only on such hosts.
 static_assert(std::endian::native == std::endian::little, "checkpoint codec assumes little-endian");
 
+// Writes at a cursor into the string's own bytes: each field is a bounds check and a store, and
+// the string is grown (zero-filled once per doubling) only when the room runs out. The string's
+// size includes that room until Flush (or the writer's end) trims it to what was written: call
+// Flush before reading the string while the writer lives.
 class StateWriter {
  public:
-  explicit StateWriter(std::string* out) : out_(out) {}
-  void U8(uint8_t v) { out_->push_back(static_cast<char>(v)); }
+  explicit StateWriter(std::string* out) : out_(out), at_(out->size()), end_(at_) {}
+  StateWriter(const StateWriter&) = delete;
+  StateWriter& operator=(const StateWriter&) = delete;
+  ~StateWriter() { Flush(); }
+
+  void U8(uint8_t v) {
+    Room(1);
+    out_->data()[at_++] = static_cast<char>(v);
+  }
   void U32(uint32_t v) { Raw(&v, 4); }
   void U64(uint64_t v) { Raw(&v, 8); }
   void I64(int64_t v) { Raw(&v, 8); }
   void F64(double v) { Raw(&v, 8); }
   void F64s(const double* v, size_t n) { Raw(v, n * 8); }
-  void Var(uint64_t v) {
-    char buf[kMaxVar];
-    out_->append(buf, static_cast<size_t>(PutVar(buf, v) - buf));
-  }
-  void SVar(int64_t v) { Var((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void Var(uint64_t v) { Commit(PutVar(Extend(kMaxVar), v)); }
+  void SVar(int64_t v) { Commit(PutSVar(Extend(kMaxVar), v)); }
   void Bytes(std::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
     Raw(s.data(), s.size());
   }
-  void Raw(const void* p, size_t n) { out_->append(static_cast<const char*>(p), n); }
+  void Raw(const void* p, size_t n) {
+    if (n == 0) return;
+    std::memcpy(Extend(n), p, n);
+    at_ += n;
+  }
+  // Bytes written so far (the string's size after Flush), and the byte at an offset of them (to
+  // fill in a length once what it counts is written).
+  size_t size() const { return at_; }
+  char* at(size_t offset) { return out_->data() + offset; }
+  void Flush() {
+    out_->resize(at_);
+    end_ = at_;
+  }
 
   // Hot loops (a window's stored events): Extend makes room for up to n bytes and returns where
   // they start; the loop writes through the pointer (PutVar, PutSVar, memcpy) and Commit(end)
-  // keeps what it wrote. One capacity check per loop instead of one per field; the bytes are the
-  // same as Var/SVar/Raw would write.
+  // keeps what it wrote. The bytes are the same as Var/SVar/Raw would write.
   char* Extend(size_t n) {
-    const size_t at = out_->size();
-    out_->resize(at + n);
-    return out_->data() + at;
+    Room(n);
+    return out_->data() + at_;
   }
-  void Commit(const char* end) { out_->resize(static_cast<size_t>(end - out_->data())); }
+  void Commit(const char* end) { at_ = static_cast<size_t>(end - out_->data()); }
   static char* PutVar(char* p, uint64_t v) {
     while (v >= 0x80) {
       *p++ = static_cast<char>(v | 0x80);
@@ -64,7 +84,19 @@ class StateWriter {
   static constexpr size_t kMaxVar = 10;
 
  private:
+  void Room(size_t n) {
+    if (end_ - at_ < n) Grow(n);
+  }
+  // To the string's capacity (no new allocation) if that is enough, else at least double.
+  void Grow(size_t n) {
+    size_t want = std::max(out_->capacity(), at_ + n);
+    if (want > out_->capacity()) want = std::max(want, 2 * out_->capacity());
+    out_->resize(want);
+    end_ = out_->size();
+  }
+
   std::string* out_;
+  size_t at_, end_;  // the cursor, and the end of the room (the string's size)
 };
 
 class StateReader {
@@ -165,6 +197,9 @@ class StateSink {
   // A key of an earlier checkpoint that no longer exists (an incremental checkpoint's tombstone).
   // A full checkpoint never deletes; a delta may delete a key the base never held.
   virtual core::Status Delete(std::string_view key) = 0;
+  // Swaps into *buffer a string to build the next value in, when the sink has one to spare (the
+  // buffer of a value written before, its memory already touched); else leaves it.
+  virtual void TakeBuffer(std::string* buffer) {}
 };
 
 // Record keys: a kind byte, the key space's index, then the kind's own bytes. Grouping by kind and
@@ -206,21 +241,20 @@ class KeyChunkWriter {
   // One key's state, written by save(StateWriter*).
   template <typename SaveFn>
   core::Status Add(std::string_view key, SaveFn&& save) {
-    StateWriter w(&value_);
+    StateWriter& w = *w_;
     w.Var(key.size());
     w.Raw(key.data(), key.size());
-    const size_t at = value_.size();
+    const size_t at = w.size();
     w.U32(0);
     save(&w);
-    const uint32_t n = static_cast<uint32_t>(value_.size() - at - 4);
-    std::memcpy(value_.data() + at, &n, 4);
+    const uint32_t n = static_cast<uint32_t>(w.size() - at - 4);
+    std::memcpy(w.at(at), &n, 4);
     return Added();
   }
   core::Status Tombstone(std::string_view key) {
-    StateWriter w(&value_);
-    w.Var(key.size());
-    w.Raw(key.data(), key.size());
-    w.U32(0);
+    w_->Var(key.size());
+    w_->Raw(key.data(), key.size());
+    w_->U32(0);
     return Added();
   }
   // Writes the last, partial chunk.
@@ -228,9 +262,10 @@ class KeyChunkWriter {
 
  private:
   core::Status Added() {
-    return ++entries_ == kEntries || value_.size() >= kBytes ? Flush() : core::Status::Ok();
+    return ++entries_ == kEntries || w_->size() >= kBytes ? Flush() : core::Status::Ok();
   }
   core::Status Flush() {
+    w_.reset();  // trims value_ to what was written
     std::memcpy(value_.data(), &entries_, 4);
     key_ = prefix_;
     AppendBigEndian(chunk_++, 4, &key_);
@@ -240,13 +275,17 @@ class KeyChunkWriter {
   }
   // An empty chunk, with room for a full one: growing it by doubling would copy it over and over.
   void Start() {
+    w_.reset();
+    sink_->TakeBuffer(&value_);
     value_.clear();
     value_.reserve(kBytes + kBytes / 16);
     value_.assign(4, '\0');
+    w_.emplace(&value_);
     entries_ = 0;
   }
   StateSink* sink_;
   std::string prefix_, key_, value_;
+  std::optional<StateWriter> w_;  // writes value_
   uint32_t entries_ = 0, chunk_ = 0;
 };
 

@@ -26,8 +26,8 @@ class TimeWindow final : public WindowState {
 
   size_t EventBytes() const override { return store_.MemoryBytes(); }
 
-  void Save(StateWriter* w) const override {
-    store_.Save(w);
+  void Save(StateWriter* w, bool full) const override {
+    store_.Save(w, full);
     w->Var(static_cast<uint64_t>(win_head_));
     w->SVar(cutoff_);
     stacks_.Save(w);
@@ -44,6 +44,8 @@ class TimeWindow final : public WindowState {
     if (!stacks_.Restore(r, store_.size() - win_head_, partial_of)) return false;
     return RestoreSets(sets_.get(), g_.distinct.size(), r);
   }
+
+  void Mark() override { store_.Mark(); }
 
   void Prefetch() const override {
     store_.PrefetchRow(win_head_);

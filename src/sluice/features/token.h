@@ -64,6 +64,7 @@ class DistinctSet {
   }
   bool Restore(StateReader* r) {
     const uint64_t n = r->VarCount(17);
+    counts_.clear();
     counts_.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
       Token t{r->U64(), r->U64()};

@@ -123,12 +123,16 @@ class TwoStacks {
     w->Var(static_cast<uint32_t>(back_count_));
     if (back_count_ > 0) w->F64s(back_.data(), ops_->width());
   }
-  // Into a freshly Init'ed instance whose window holds `available` elements.
+  // Into an Init'ed instance (its old contents are replaced) whose window holds `available`
+  // elements.
   template <typename PartialOf>
   bool Restore(StateReader* r, int64_t available, PartialOf&& partial_of) {
     const uint64_t front = r->Var(), back = r->Var();
     if (r->failed() || front > INT32_MAX || back > INT32_MAX) return false;
-    if (back > 0) r->F64s(back_.data(), ops_->width());
+    if (back > 0)
+      r->F64s(back_.data(), ops_->width());
+    else
+      ops_->Identity(back_.data());
     if (r->failed() || static_cast<int64_t>(front + back) > available) return false;
     back_count_ = static_cast<int32_t>(back);
     FillSuffix(static_cast<int32_t>(front), partial_of);

@@ -46,9 +46,9 @@ class UnboundedWindow final : public WindowState {
 
   void Prefetch() const override { __builtin_prefetch(total_.data()); }
 
-  void Save(StateWriter* w) const override {
+  void Save(StateWriter* w, bool full) const override {
     const size_t nd = g_.distinct.size();
-    store_.Save(w);
+    store_.Save(w, full);
     w->F64s(total_.data(), g_.ops.width());
     w->F64s(base_.data(), g_.ops.width());
     SaveSets(total_sets_.get(), nd, w);
@@ -64,11 +64,13 @@ class UnboundedWindow final : public WindowState {
     const uint8_t has_base = r->U8();
     if (has_base > 1 || (has_base && nd == 0)) r->Fail();
     if (r->failed()) return false;
+    base_sets_.reset();
     if (!has_base) return true;
     base_sets_ = MakeSets(nd);
     return RestoreSets(base_sets_.get(), nd, r);
   }
   size_t EventBytes() const override { return store_.MemoryBytes(); }
+  void Mark() override { store_.Mark(); }
 
  private:
   // base ∪ the kept events with time <= t.

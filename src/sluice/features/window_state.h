@@ -48,10 +48,14 @@ class WindowState {
   // Bytes of raw events the window keeps (time windows, rows, lateness), for memory accounting.
   virtual size_t EventBytes() const = 0;
   // Checkpoints (checkpoint.h): every field a later Apply reads, in a form that restores to the
-  // same later results bit for bit. Restore runs on a freshly constructed state and returns false
-  // when the bytes are malformed (the state is then to be discarded).
-  virtual void Save(StateWriter* w) const = 0;
+  // same later results bit for bit. The stored events are written as a patch over those of the
+  // last save (EventStore::Save): `full` writes them all. Restore applies a save to this state,
+  // which must be as it was at that save's previous save (a fresh state for a full one), and
+  // returns false when the bytes are malformed or do not fit (the state is then to be
+  // discarded); it marks the state, as Mark does after a save.
+  virtual void Save(StateWriter* w, bool full) const = 0;
   virtual bool Restore(StateReader* r) = 0;
+  virtual void Mark() = 0;
 };
 
 // All group states of a key live in one allocation (see Shard), so a state is constructed in
