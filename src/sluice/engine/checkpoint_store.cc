@@ -431,12 +431,19 @@ Status BufferedRecords::Delete(std::string_view key) {
   return Status::Ok();
 }
 
-void RecordBuffers::Give(std::string* buffer) {
+bool RecordBuffers::Give(std::string* buffer) {
+  if (buffer->capacity() < features::KeyChunkWriter::kBufferBytes) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (bytes_ + buffer->capacity() > kKeepBytes) return false;
+  }
+  buffer->resize(buffer->capacity());  // here, not on the engine thread
   std::lock_guard<std::mutex> lock(mu_);
-  if (bytes_ + buffer->capacity() > kKeepBytes) return;
   bytes_ += buffer->capacity();
   free_.push_back(std::move(*buffer));
+  return true;
 }
+
 
 bool RecordBuffers::Take(std::string* buffer) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -124,14 +124,17 @@ class CheckpointReader {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-// Value buffers of checkpoints already written, kept for the next ones: a fresh page costs
-// microseconds to fault in on a VM (docs/benchmarks.md), on the engine thread that builds the
-// records, while a buffer used before is warm. At most kKeepBytes of capacity is kept.
-// Thread-safe: the store's thread gives, the engine's takes.
+// Chunk buffers (features::KeyChunkWriter) for the engine thread to build a checkpoint's records
+// in: a fresh page costs microseconds to fault in on a VM (docs/benchmarks.md), so the store's
+// thread keeps the buffers of the checkpoints it wrote and zeroes them (they are handed out sized
+// to their capacity); the engine thread then writes the next checkpoint into warm memory. At
+// most kKeepBytes of capacity is kept. Thread-safe: the store's thread gives, the engine's takes.
 class RecordBuffers {
  public:
   static constexpr size_t kKeepBytes = size_t{128} << 20;
-  void Give(std::string* buffer);
+  // A chunk buffer once written; false when it was dropped (smaller than a chunk's, or over the
+  // limit).
+  bool Give(std::string* buffer);
   bool Take(std::string* buffer);
 
  private:

@@ -76,6 +76,13 @@ class EventStore {
   void PrefetchRow(int64_t i) const {
     if (i < size_) __builtin_prefetch(Row(i));
   }
+  // The rows the next Save reads first: the last kept one (its time and seq are the first
+  // deltas' base) and the first written.
+  void PrefetchSave(bool full) const {
+    const int64_t from = full ? 0 : kept_;
+    if (from > 0) __builtin_prefetch(Row(from - 1));
+    PrefetchRow(from);
+  }
   // Checkpoints. A patch: the rows popped from the front since the last Mark, then how many of
   // the marked rows that follow are unchanged (kept), then the rows after them: their count and
   // the rows in order (capacity and ring position are not state: any layout of the same rows
@@ -140,9 +147,9 @@ class EventStore {
   // Capacity is a power of two, so wrapping is a mask, not a division.
   Slot* Row(int64_t i) const { return base() + ((head_ + i) & (cap_ - 1)) * stride_; }
   // Rows live inline until they outgrow it; from then on the same bytes hold the heap pointer.
+  // Two rows if they fit, else one, else none (compares, not a division: base() is hot).
   int32_t InlineCapacity() const {
-    const int32_t fit = static_cast<int32_t>(kInlineSlots / stride_);
-    return fit >= 2 ? 2 : fit;
+    return stride_ <= kInlineSlots / 2 ? 2 : stride_ <= kInlineSlots ? 1 : 0;
   }
   bool on_heap() const { return cap_ > InlineCapacity(); }
   Slot* base() const { return on_heap() ? heap_ : const_cast<Slot*>(inline_); }

@@ -80,6 +80,9 @@ class Shard::KeyState {
   void PrefetchGroups() {
     for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->Prefetch();
   }
+  void PrefetchSave(bool full) const {
+    for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->PrefetchSave(full);
+  }
   size_t group_count() const { return layout_->offsets.size(); }
   const WindowState* group(size_t g) const { return const_cast<KeyState*>(this)->group(g); }
   int64_t newest = 0;
@@ -285,10 +288,25 @@ std::string Shard::ChunkPrefix(RecordKind kind, size_t ks, uint64_t delta_seq) c
   return prefix;
 }
 
+// A state's block, from its key space's size (reading the size from the block would wait for it).
+void Shard::PrefetchBlock(size_t ks, const KeyState* st) const {
+  const char* p = reinterpret_cast<const char*>(st);
+  for (size_t off = 0; st && off < layouts_[ks].size; off += 64) __builtin_prefetch(p + off);
+}
+
 core::Status Shard::SaveKeys(StateSink* sink) {
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0));
+    // The table's slots are read in order, the states they point to are not: ask for those ahead.
+    // Two iterators ahead: kAhead for the block, kAhead / 2 for the events it points to.
+    auto ahead = tables_[ks].begin(), half = ahead;
+    for (int i = 0; i < kAhead && ahead != tables_[ks].end(); ++i, ++ahead) {
+      PrefetchBlock(ks, ahead->second.get());
+      if (i >= kAhead / 2) ++half;
+    }
     for (const auto& [bytes, st] : tables_[ks]) {
+      if (ahead != tables_[ks].end()) PrefetchBlock(ks, (ahead++)->second.get());
+      if (half != tables_[ks].end()) (half++)->second->PrefetchSave(true);
       st->changed = false;
       KeyState* state = st.get();  // (clang 14 cannot capture a structured binding)
       SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(state, true, w); }));
@@ -319,23 +337,23 @@ core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
     *pos += sizeof e.st + 4 + n;
     return e;
   };
-  constexpr int kAhead = 8;
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq));
     const std::string& list = changed_[ks];
     deleted.clear();
-    // A block's size is the key space's (reading it from the block would wait for the block).
-    const size_t block = layouts_[ks].size;
-    auto prefetch = [block](const KeyState* st) {
-      const char* p = reinterpret_cast<const char*>(st);
-      for (size_t off = 0; st && off < block; off += 64) __builtin_prefetch(p + off);
-    };
-    size_t ahead = 0;  // the entry kAhead after the current one, whose block is prefetched
-    for (int i = 0; i < kAhead && ahead < list.size(); ++i) prefetch(read(list, &ahead).st);
+    // Two entries ahead: kAhead for the block, kAhead / 2 for the events it points to.
+    size_t ahead = 0, half = 0;
+    for (int i = 0; i < kAhead && ahead < list.size(); ++i) {
+      PrefetchBlock(ks, read(list, &ahead).st);
+      if (i >= kAhead / 2) read(list, &half);
+    }
     for (size_t pos = 0; pos < list.size();) {
       const Entry e = read(list, &pos);
-      if (ahead < list.size()) prefetch(read(list, &ahead).st);
+      if (ahead < list.size()) PrefetchBlock(ks, read(list, &ahead).st);
+      if (half < list.size()) {
+        if (KeyState* st = read(list, &half).st) st->PrefetchSave(false);
+      }
       if (!e.st) {
         if (deleted.insert(e.key).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(e.key));
         continue;

@@ -29,6 +29,8 @@ static_assert(std::endian::native == std::endian::little, "checkpoint codec assu
 class StateWriter {
  public:
   explicit StateWriter(std::string* out) : out_(out), at_(out->size()), end_(at_) {}
+  // Writes from offset `at` of *out, whose bytes after it are room to write over.
+  StateWriter(std::string* out, size_t at) : out_(out), at_(at), end_(out->size()) {}
   StateWriter(const StateWriter&) = delete;
   StateWriter& operator=(const StateWriter&) = delete;
   ~StateWriter() { Flush(); }
@@ -87,10 +89,13 @@ class StateWriter {
   void Room(size_t n) {
     if (end_ - at_ < n) Grow(n);
   }
-  // To the string's capacity (no new allocation) if that is enough, else at least double.
+  // The room doubles (zero-filled: std::string has no uninitialised resize), within the
+  // string's capacity while that is enough: a reserved buffer is then touched only as far as it
+  // is written, so a chunk of small entries does not fault in a whole chunk's buffer.
   void Grow(size_t n) {
-    size_t want = std::max(out_->capacity(), at_ + n);
-    if (want > out_->capacity()) want = std::max(want, 2 * out_->capacity());
+    const size_t need = at_ + n;
+    size_t want = std::max(need, std::max<size_t>(2 * out_->size(), 256));
+    if (want > out_->capacity() && need <= out_->capacity()) want = out_->capacity();
     out_->resize(want);
     end_ = out_->size();
   }
@@ -198,7 +203,8 @@ class StateSink {
   // A full checkpoint never deletes; a delta may delete a key the base never held.
   virtual core::Status Delete(std::string_view key) = 0;
   // Swaps into *buffer a string to build the next value in, when the sink has one to spare (the
-  // buffer of a value written before, its memory already touched); else leaves it.
+  // buffer of a value written before, sized to its capacity: its memory touched already, on
+  // another thread); else leaves it.
   virtual void TakeBuffer(std::string* buffer) {}
 };
 
@@ -234,6 +240,8 @@ class KeyChunkWriter {
  public:
   static constexpr uint32_t kEntries = 4096;
   static constexpr size_t kBytes = size_t{1} << 20;
+  // A chunk's buffer: room for a full chunk and the entry that fills it.
+  static constexpr size_t kBufferBytes = kBytes + kBytes / 16;
 
   KeyChunkWriter(StateSink* sink, std::string prefix) : sink_(sink), prefix_(std::move(prefix)) {
     Start();
@@ -273,14 +281,18 @@ class KeyChunkWriter {
     Start();
     return s;
   }
-  // An empty chunk, with room for a full one: growing it by doubling would copy it over and over.
+  // An empty chunk (its count first) with room for a full one, written over: growing it by
+  // doubling would copy it over and over, and zeroing it is the sink's work (TakeBuffer) when
+  // the sink has a buffer to spare.
   void Start() {
     w_.reset();
     sink_->TakeBuffer(&value_);
-    value_.clear();
-    value_.reserve(kBytes + kBytes / 16);
-    value_.assign(4, '\0');
-    w_.emplace(&value_);
+    if (value_.capacity() < kBufferBytes) {
+      value_.clear();
+      value_.reserve(kBufferBytes);
+    }
+    if (value_.size() < 4) value_.resize(4);
+    w_.emplace(&value_, 4);
     entries_ = 0;
   }
   StateSink* sink_;
