@@ -88,7 +88,7 @@ class Shard::KeyState {
   int64_t newest = 0;
   bool fresh = true;     // nothing applied since creation or reset
   bool changed = false;  // applied since the last checkpoint (and listed in Shard::changed_)
-  uint32_t listed_at = 0;  // when changed: where Shard::changed_ lists this state
+  uint32_t listed_at = 0;  // when changed: where Shard::changed_ lists it, in 8-byte units
 
  private:
   explicit KeyState(const Layout* l) : layout_(l) {}
@@ -244,13 +244,15 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
   }
 }
 
+// Entries start at multiples of 8 bytes, so a state's place fits 32 bits up to 32 GiB of list.
 void Shard::NoteChanged(size_t ks, std::string_view key, KeyState* st) {
   std::string& list = changed_[ks];
-  if (st) st->listed_at = static_cast<uint32_t>(list.size());
+  if (st) st->listed_at = static_cast<uint32_t>(list.size() / 8);
   const uint32_t n = static_cast<uint32_t>(key.size());
   list.append(reinterpret_cast<const char*>(&st), sizeof st);
   list.append(reinterpret_cast<const char*>(&n), 4);
   list.append(key);
+  list.resize((list.size() + 7) & ~size_t{7});
   ++changed_count_;
 }
 
@@ -260,7 +262,7 @@ void Shard::Sweep(int64_t stream_time) {
       if (!Evictable(kv.second->newest, stream_time, cf_.ttl_us)) return false;
       // Listed as evicted (no state): a new entry, or the changed key's entry, whose state goes.
       if (kv.second->changed) {
-        std::memset(changed_[ks].data() + kv.second->listed_at, 0, sizeof(KeyState*));
+        std::memset(changed_[ks].data() + size_t{kv.second->listed_at} * 8, 0, sizeof(KeyState*));
       } else {
         NoteChanged(ks, kv.first, nullptr);
       }
@@ -334,7 +336,7 @@ core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
     std::memcpy(&e.st, list.data() + *pos, sizeof e.st);
     std::memcpy(&n, list.data() + *pos + sizeof e.st, 4);
     e.key = std::string_view(list.data() + *pos + sizeof e.st + 4, n);
-    *pos += sizeof e.st + 4 + n;
+    *pos += (sizeof e.st + 4 + n + 7) & ~size_t{7};
     return e;
   };
   absl::flat_hash_set<std::string_view> deleted;

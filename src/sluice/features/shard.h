@@ -107,7 +107,8 @@ class Shard {
   Scratch scratch_;
   std::vector<KeyState*> states_;  // per row of a sub-batch, per key space
   // Per key space, the keys changed or evicted since the last save, each once per change set
-  // (KeyState::changed), as the state's pointer (null once evicted) + u32 length + key bytes.
+  // (KeyState::changed), as the state's pointer (null once evicted) + u32 length + key bytes,
+  // padded to 8 bytes.
   // One buffer rather than a string per key: once warm it allocates nothing.
   std::vector<std::string> changed_;
   int64_t changed_count_ = 0;
