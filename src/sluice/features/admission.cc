@@ -41,8 +41,8 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
     // One probe per key: a new key is inserted right away as "never seen" (kNever), which is
     // what it stays if this event turns out late for another key.
     found_[k] = newest_[k].lazy_emplace(keys[k], [&](const auto& ctor) {
-      ctor(std::string(keys[k].bytes), Entry{kNever, true});
-      NoteChanged(k, keys[k]);
+      ctor(std::string(keys[k].bytes), Entry{kNever, tracking_});
+      if (tracking_) NoteChanged(k, keys[k]);
     });
     const int64_t seen = found_[k]->second.newest;
     if (seen != kNever && t < seen - cf_.lateness_us) {
@@ -64,7 +64,7 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
       continue;
     }
     e.newest = t;
-    if (!e.changed) {
+    if (tracking_ && !e.changed) {
       e.changed = true;
       NoteChanged(k, keys[k]);
     }
@@ -80,7 +80,7 @@ void Admission::MaybeSweep() {
   for (size_t ks = 0; ks < newest_.size(); ++ks) {
     absl::erase_if(newest_[ks], [&](const auto& kv) {
       if (!Evictable(kv.second.newest, stream_time_, cf_.ttl_us)) return false;
-      if (!kv.second.changed)  // a tombstone at the next save
+      if (tracking_ && !kv.second.changed)  // a tombstone at the next save
         NoteChanged(ks, KeyRef{kv.first, KeyHash()(kv.first), false});
       return true;
     });
@@ -101,6 +101,7 @@ bool Admission::RestoreHeader(StateReader* r) {
 }
 
 core::Status Admission::SaveKeys(StateSink* sink) {
+  tracking_ = true;
   for (size_t ks = 0; ks < newest_.size(); ++ks) {
     std::string prefix;
     AppendRecordKey(RecordKind::kAdmission, static_cast<int>(ks), {}, &prefix);
@@ -121,6 +122,7 @@ core::Status Admission::SaveKeys(StateSink* sink) {
 // was evicted (it cannot be deleted from the full chunk that holds it). The table's slots are
 // asked for a few entries ahead (the list has each key's hash): they are scattered.
 core::Status Admission::SaveChanges(StateSink* sink) {
+  if (!tracking_) return core::Status::Internal("no change set to save: save or restore first");
   ++delta_seq_;
   auto read = [](const std::string& list, size_t* pos) {
     KeyRef key;

@@ -36,6 +36,8 @@ class Admission {
   core::Status SaveKeys(StateSink* sink);
   core::Status SaveChanges(StateSink* sink);
   int64_t changed_keys() const { return changed_count_; }
+  // Changes are tracked from the first save or restore, as Shard::TrackChanges says.
+  void TrackChanges() { tracking_ = true; }
   // The last SaveChanges' sequence number: the shards' delta records of that save carry it too.
   uint64_t delta_seq() const { return delta_seq_; }
   // Into an Admission that has seen no event: the header, then the chunks in any order, then
@@ -65,6 +67,7 @@ class Admission {
   int64_t stream_time_;
   int64_t last_sweep_ = 0;
   uint64_t delta_seq_ = 0;  // SaveChanges calls so far (restored from the header)
+  bool tracking_ = false;
 };
 
 // True when `stream_time` says a key last seen at `newest` can never be reached again without

@@ -112,6 +112,9 @@ core::Status StateRestorer::Header(std::string_view header) {
   }
   if (!admission_->RestoreHeader(&r) || !r.done())
     return core::Status::Corruption("malformed checkpoint header");
+  // The restored state is the checkpoint: changes from here on are what the next delta holds.
+  admission_->TrackChanges();
+  for (Shard* s : shards_) s->TrackChanges();
   header_ = true;
   return core::Status::Ok();
 }

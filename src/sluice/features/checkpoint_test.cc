@@ -437,6 +437,31 @@ TEST(Checkpoint, RefusesAnOlderFormatVersion) {
       << st.message();
 }
 
+// Changes are tracked from the first save or restore only: an engine that never checkpoints keeps
+// no list of its keys, and a delta before any save is refused rather than written empty.
+TEST(Checkpoint, ChangesAreTrackedFromTheFirstSaveOrRestore) {
+  auto c = CompileSpec(Spec("window: 5m"));
+  ASSERT_TRUE(c);
+  std::vector<std::string> strings;
+  const auto events = MakeEvents(c->p, 200, 3, &strings);
+  Engine a(*c->cf, 2), b(*c->cf, 2);
+  std::vector<Shard*> sa, sb;
+  for (const auto& sh : a.shards_) sa.push_back(sh.get());
+  for (const auto& sh : b.shards_) sb.push_back(sh.get());
+  for (size_t i = 0; i < 100; ++i) a.Apply(events[i], i);
+  EXPECT_EQ(ChangedRecords(a.admission_, sa), 0);
+  MemorySink sink;
+  EXPECT_EQ(SaveChanges(&a.admission_, sa, &sink).code(), core::Code::kInternal);
+  const Saved s = Save(a);
+  ASSERT_TRUE(Restore(s, &b).ok());
+  for (size_t i = 100; i < 200; ++i) {
+    a.Apply(events[i], i);
+    b.Apply(events[i], i);
+  }
+  EXPECT_GT(ChangedRecords(a.admission_, sa), 0);
+  EXPECT_EQ(ChangedRecords(b.admission_, sb), ChangedRecords(a.admission_, sa));
+}
+
 // A restored engine is the checkpoint: nothing in it counts as changed, so the next delta holds
 // only what happens after the restore.
 TEST(Checkpoint, NothingIsChangedAfterARestore) {

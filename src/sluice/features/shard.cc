@@ -188,7 +188,7 @@ void Shard::ApplyRow(const Row& r, KeyState* const* states, double* out) {
     }
     KeyState* st = states[k];
     if (!st) continue;  // another shard's key
-    if (!st->changed) {
+    if (tracking_ && !st->changed) {
       st->changed = true;
       NoteChanged(k, r.keys[k].bytes, st);
     }
@@ -263,7 +263,7 @@ void Shard::Sweep(int64_t stream_time) {
       // Listed as evicted (no state): a new entry, or the changed key's entry, whose state goes.
       if (kv.second->changed) {
         std::memset(changed_[ks].data() + size_t{kv.second->listed_at} * 8, 0, sizeof(KeyState*));
-      } else {
+      } else if (tracking_) {
         NoteChanged(ks, kv.first, nullptr);
       }
       return true;
@@ -297,6 +297,7 @@ void Shard::PrefetchBlock(size_t ks, const KeyState* st) const {
 }
 
 core::Status Shard::SaveKeys(StateSink* sink) {
+  tracking_ = true;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0));
     // The table's slots are read in order, the states they point to are not: ask for those ahead.
@@ -339,6 +340,7 @@ core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
     *pos += (sizeof e.st + 4 + n + 7) & ~size_t{7};
     return e;
   };
+  if (!tracking_) return core::Status::Internal("no change set to save: save or restore first");
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq));

@@ -52,6 +52,10 @@ class Shard {
   core::Status SaveChanges(StateSink* sink, uint64_t delta_seq);
   // Keys SaveChanges would visit (an upper bound of the entries it writes).
   int64_t changed_keys() const { return changed_count_; }
+  // Changes are tracked from the first save (SaveKeys) or restore (this, which StateRestorer
+  // calls): before either there is nothing for a delta to be relative to, and an engine that never
+  // checkpoints (backfill, a run without state) keeps no list of its keys.
+  void TrackChanges() { tracking_ = true; }
   // One entry written by SaveKeys or SaveChanges of any shard of any shard count: the key must be
   // one this shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). An entry of
   // SaveChanges patches the key's state as the previous checkpoint left it (the stored events
@@ -112,6 +116,7 @@ class Shard {
   // One buffer rather than a string per key: once warm it allocates nothing.
   std::vector<std::string> changed_;
   int64_t changed_count_ = 0;
+  bool tracking_ = false;
 };
 
 }  // namespace sluice::features
