@@ -65,7 +65,6 @@ class BucketWindow final : public WindowState {
   }
   bool Restore(StateReader* r) override;
   void Mark() override { buckets_.Mark(); }
-  void PrefetchSave(bool full) const override { buckets_.PrefetchSave(full); }
   void Prefetch() const override {
     buckets_.PrefetchRow(win_head_);
     buckets_.PrefetchRow(buckets_.size() - 1);

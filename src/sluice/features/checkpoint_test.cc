@@ -301,11 +301,13 @@ TEST_P(RoundTrip, FrequentDeltasPatchTheWindows) {
     for (size_t every : {size_t{1}, size_t{3}, size_t{8}}) {
       Engine a(*c->cf, 2);
       Saved s = Save(a);
+      int restores = 0;
       for (size_t i = 0; i < events.size(); ++i) {
         a.Apply(events[i], i);
         if ((i + 1) % every != 0) continue;
         SaveDelta(a, &s);
-        if (i + 1 != 60 && i + 1 != 240) continue;
+        if (i + 1 != 120 && i + 1 != 240) continue;  // multiples of every `every`
+        ++restores;
         Engine b(*c->cf, 3);
         ASSERT_TRUE(Restore(s, &b).ok());
         EXPECT_EQ(b.keys(), a.keys()) << "seed " << seed << ", every " << every;
@@ -315,6 +317,7 @@ TEST_P(RoundTrip, FrequentDeltasPatchTheWindows) {
               << ", event " << j;
         }
       }
+      EXPECT_EQ(restores, 2) << "every " << every;
     }
   }
 }

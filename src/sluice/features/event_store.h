@@ -76,13 +76,6 @@ class EventStore {
   void PrefetchRow(int64_t i) const {
     if (i < size_) __builtin_prefetch(Row(i));
   }
-  // The rows the next Save reads first: the last kept one (its time and seq are the first
-  // deltas' base) and the first written.
-  void PrefetchSave(bool full) const {
-    const int64_t from = full ? 0 : kept_;
-    if (from > 0) __builtin_prefetch(Row(from - 1));
-    PrefetchRow(from);
-  }
   // Checkpoints. A patch: the rows popped from the front since the last Mark, then how many of
   // the marked rows that follow are unchanged (kept), then the rows after them: their count and
   // the rows in order (capacity and ring position are not state: any layout of the same rows

@@ -51,7 +51,6 @@ class RowWindow final : public WindowState {
   }
 
   void Mark() override { store_.Mark(); }
-  void PrefetchSave(bool full) const override { store_.PrefetchSave(full); }
 
   void Prefetch() const override {
     store_.PrefetchEnds();

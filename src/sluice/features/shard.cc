@@ -73,15 +73,8 @@ class Shard::KeyState {
     }
     fresh = true;
   }
-  void PrefetchBlock() const {
-    const char* p = reinterpret_cast<const char*>(this);
-    for (size_t off = 0; off < layout_->size; off += 64) __builtin_prefetch(p + off);
-  }
   void PrefetchGroups() {
     for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->Prefetch();
-  }
-  void PrefetchSave(bool full) const {
-    for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->PrefetchSave(full);
   }
   size_t group_count() const { return layout_->offsets.size(); }
   const WindowState* group(size_t g) const { return const_cast<KeyState*>(this)->group(g); }
@@ -161,7 +154,7 @@ void Shard::ApplyBatch(const Row* rows, size_t n, double* out, size_t stride) {
       const Row& r = rows[base + j];
       for (size_t k = 0; k < nk; ++k) {
         KeyState* st = mine(r.keys[k]) ? Lookup(static_cast<int>(k), r.keys[k]) : nullptr;
-        if (st) st->PrefetchBlock();
+        PrefetchBlock(k, st);
         states_[j * nk + k] = st;
       }
     }
@@ -290,7 +283,8 @@ std::string Shard::ChunkPrefix(RecordKind kind, size_t ks, uint64_t delta_seq) c
   return prefix;
 }
 
-// A state's block, from its key space's size (reading the size from the block would wait for it).
+// A state's block (none for null), from its key space's size: reading the size from the block
+// would wait for the block.
 void Shard::PrefetchBlock(size_t ks, const KeyState* st) const {
   const char* p = reinterpret_cast<const char*>(st);
   for (size_t off = 0; st && off < layouts_[ks].size; off += 64) __builtin_prefetch(p + off);
@@ -300,16 +294,7 @@ core::Status Shard::SaveKeys(StateSink* sink) {
   tracking_ = true;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0));
-    // The table's slots are read in order, the states they point to are not: ask for those ahead.
-    // Two iterators ahead: kAhead for the block, kAhead / 2 for the events it points to.
-    auto ahead = tables_[ks].begin(), half = ahead;
-    for (int i = 0; i < kAhead && ahead != tables_[ks].end(); ++i, ++ahead) {
-      PrefetchBlock(ks, ahead->second.get());
-      if (i >= kAhead / 2) ++half;
-    }
     for (const auto& [bytes, st] : tables_[ks]) {
-      if (ahead != tables_[ks].end()) PrefetchBlock(ks, (ahead++)->second.get());
-      if (half != tables_[ks].end()) (half++)->second->PrefetchSave(true);
       st->changed = false;
       KeyState* state = st.get();  // (clang 14 cannot capture a structured binding)
       SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(state, true, w); }));
@@ -346,18 +331,11 @@ core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq));
     const std::string& list = changed_[ks];
     deleted.clear();
-    // Two entries ahead: kAhead for the block, kAhead / 2 for the events it points to.
-    size_t ahead = 0, half = 0;
-    for (int i = 0; i < kAhead && ahead < list.size(); ++i) {
-      PrefetchBlock(ks, read(list, &ahead).st);
-      if (i >= kAhead / 2) read(list, &half);
-    }
+    size_t ahead = 0;  // the entry kAhead after the current one, whose block is prefetched
+    for (int i = 0; i < kAhead && ahead < list.size(); ++i) PrefetchBlock(ks, read(list, &ahead).st);
     for (size_t pos = 0; pos < list.size();) {
       const Entry e = read(list, &pos);
       if (ahead < list.size()) PrefetchBlock(ks, read(list, &ahead).st);
-      if (half < list.size()) {
-        if (KeyState* st = read(list, &half).st) st->PrefetchSave(false);
-      }
       if (!e.st) {
         if (deleted.insert(e.key).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(e.key));
         continue;

@@ -89,7 +89,7 @@ class Shard {
   void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
                   const core::Value* fields, bool in_order, int64_t newest, double* row);
   KeyState* Lookup(int ks, const KeyRef& key);
-  // Saves read states this many keys after asking for their memory.
+  // SaveChanges reads states this many entries after asking for their memory.
   static constexpr int kAhead = 8;
   void PrefetchBlock(size_t ks, const KeyState* st) const;
   static void SaveKey(KeyState* st, bool full, StateWriter* w);

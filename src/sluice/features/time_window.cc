@@ -46,7 +46,6 @@ class TimeWindow final : public WindowState {
   }
 
   void Mark() override { store_.Mark(); }
-  void PrefetchSave(bool full) const override { store_.PrefetchSave(full); }
 
   void Prefetch() const override {
     store_.PrefetchRow(win_head_);

@@ -71,7 +71,6 @@ class UnboundedWindow final : public WindowState {
   }
   size_t EventBytes() const override { return store_.MemoryBytes(); }
   void Mark() override { store_.Mark(); }
-  void PrefetchSave(bool full) const override { store_.PrefetchSave(full); }
 
  private:
   // base ∪ the kept events with time <= t.

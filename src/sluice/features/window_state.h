@@ -45,8 +45,6 @@ class WindowState {
   virtual void Apply(const EventIn& e, Scratch* scratch, WindowOut* out) = 0;
   // Hints the memory the next Apply will touch (ring ends, suffix aggregates) into cache.
   virtual void Prefetch() const {}
-  // Hints the memory the next Save(w, full) will read first.
-  virtual void PrefetchSave(bool full) const = 0;
   // Bytes of raw events the window keeps (time windows, rows, lateness), for memory accounting.
   virtual size_t EventBytes() const = 0;
   // Checkpoints (checkpoint.h): every field a later Apply reads, in a form that restores to the
