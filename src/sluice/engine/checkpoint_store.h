@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "sluice/core/status.h"
+#include "sluice/engine/thread_pool.h"
 #include "sluice/features/admission.h"
 #include "sluice/features/shard.h"
 #include "sluice/features/state_codec.h"
@@ -255,12 +256,17 @@ core::Status WriteCheckpoint(CheckpointStore* store, uint64_t id,
 // while RocksDB writes. It first waits for the previous checkpoint (a checkpoint never starts
 // before the one before it is durable). Costs memory for the serialised records meanwhile.
 // Call store->Wait() for the checkpoint to be durable (at shutdown).
+// With a `pool` of several threads, the serialisation runs on them in parts
+// (features::SavePlan: admission, and kSaveParts parts per shard and thread) while the caller
+// waits: the engine is paused for a fraction of the time.
+inline constexpr int kSaveParts = 2;
 core::Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
                                   std::vector<SourcePosition> positions,
                                   const features::CompiledFeatures& cf,
                                   features::Admission* admission,
                                   const std::vector<features::Shard*>& shards,
-                                  CheckpointMode mode = CheckpointMode::kFull);
+                                  CheckpointMode mode = CheckpointMode::kFull,
+                                  ThreadPool* pool = nullptr);
 
 // Restores the current checkpoint into a fresh admission and shards (any count) and returns its
 // info (positions to resume from). NotFound when there is none; InvalidArgument when it was taken

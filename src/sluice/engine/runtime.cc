@@ -1,5 +1,6 @@
 #include "sluice/engine/runtime.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -28,6 +29,18 @@ using core::Result;
 using core::Status;
 
 namespace {
+
+// Checkpoints allocate and free tens of MB every interval on the store's thread (each delta's
+// copy in RocksDB's memtable, whose arena is freed at flush; chunk buffers). glibc gives such
+// memory back to the kernel (munmap above a dynamic threshold, trimming of free heap tops), and the
+// next checkpoint faults it in again page by page: 10-20 µs per 4 KiB on small VMs, and munmap
+// takes the address-space lock the engine thread's own page faults need. Keeping up to 512 MiB
+// of freed memory per heap top and serving blocks up to 32 MiB from the heaps recycles it
+// (docs/operations.md). Process-wide; set once, before the store's threads start.
+void KeepFreedMemory() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -204,6 +217,7 @@ Status Runtime::Open() {
   defer_delivery_ = !txn_ && (out_->FlushWaits() || dead_->FlushWaits());
   if (defer_delivery_) source_->SetDrain([this] { return DeliverWritten(true); });
   if (o_.state_dir.empty()) return Status::Ok();
+  KeepFreedMemory();
   auto store = CheckpointStore::Open(o_.state_dir);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);

@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -67,16 +68,46 @@ std::string SaveHeader(const CompiledFeatures& cf, const Admission& admission) {
   return out;
 }
 
-core::Status SaveState(Admission* admission, const std::vector<Shard*>& shards, StateSink* sink) {
-  SLUICE_RETURN_IF_ERROR(admission->SaveKeys(sink));
-  for (Shard* s : shards) SLUICE_RETURN_IF_ERROR(s->SaveKeys(sink));
+SavePlan::SavePlan(Admission* admission, std::vector<Shard*> shards, bool delta, int parts)
+    : admission_(admission),
+      shards_(std::move(shards)),
+      delta_(delta),
+      parts_(std::clamp(parts, 1, 1024)),
+      delta_seq_(admission->delta_seq() + 1) {}
+
+core::Status SavePlan::Run(int task, StateSink* sink) {
+  if (task < 0 || task >= tasks()) return core::Status::Internal("SavePlan: no such task");
+  if (task == 0) return delta_ ? admission_->SaveChanges(sink) : admission_->SaveKeys(sink);
+  Shard* shard = shards_[static_cast<size_t>((task - 1) / parts_)];
+  const int part = (task - 1) % parts_;
+  return delta_ ? shard->SaveChangesPart(sink, delta_seq_, part, parts_)
+                : shard->SaveKeysPart(sink, part, parts_);
+}
+
+core::Status SavePlan::End() {
+  if (delta_ && admission_->delta_seq() != delta_seq_)
+    return core::Status::Internal("SavePlan: admission's delta was not saved");
+  for (Shard* s : shards_) s->EndSave();
   return core::Status::Ok();
 }
 
+namespace {
+
+core::Status SaveAll(Admission* admission, const std::vector<Shard*>& shards, bool delta,
+                     StateSink* sink) {
+  SavePlan plan(admission, shards, delta, 1);
+  for (int t = 0; t < plan.tasks(); ++t) SLUICE_RETURN_IF_ERROR(plan.Run(t, sink));
+  return plan.End();
+}
+
+}  // namespace
+
+core::Status SaveState(Admission* admission, const std::vector<Shard*>& shards, StateSink* sink) {
+  return SaveAll(admission, shards, false, sink);
+}
+
 core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards, StateSink* sink) {
-  SLUICE_RETURN_IF_ERROR(admission->SaveChanges(sink));
-  for (Shard* s : shards) SLUICE_RETURN_IF_ERROR(s->SaveChanges(sink, admission->delta_seq()));
-  return core::Status::Ok();
+  return SaveAll(admission, shards, true, sink);
 }
 
 int64_t ChangedRecords(const Admission& admission, const std::vector<Shard*>& shards) {

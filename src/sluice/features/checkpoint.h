@@ -50,6 +50,25 @@ core::Status SaveChanges(Admission* admission, const std::vector<Shard*>& shards
 // Keys SaveChanges would write at most (to choose between a delta and a full checkpoint).
 int64_t ChangedRecords(const Admission& admission, const std::vector<Shard*>& shards);
 
+// SaveState (delta = false) or SaveChanges (true) as tasks that may run at once on different
+// threads, each with a sink of its own: task 0 saves admission, the others `parts` parts of each
+// shard (Shard::SaveChangesPart). Run every task once, in any order, then End; a failed task
+// leaves the change sets undefined (the next checkpoint must be a full one).
+class SavePlan {
+ public:
+  SavePlan(Admission* admission, std::vector<Shard*> shards, bool delta, int parts);
+  int tasks() const { return 1 + static_cast<int>(shards_.size()) * parts_; }
+  core::Status Run(int task, StateSink* sink);
+  core::Status End();
+
+ private:
+  Admission* admission_;
+  std::vector<Shard*> shards_;
+  bool delta_;
+  int parts_;
+  uint64_t delta_seq_;  // admission's after its save: the shards' delta records carry it
+};
+
 // Reads a checkpoint into a fresh engine: Header first, then every record in key order (as a
 // store iterates them: each delta kind's records after its full kind's, deltas in order).
 class StateRestorer {

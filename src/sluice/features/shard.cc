@@ -291,27 +291,59 @@ void Shard::PrefetchBlock(size_t ks, const KeyState* st) const {
 }
 
 core::Status Shard::SaveKeys(StateSink* sink) {
+  SLUICE_RETURN_IF_ERROR(SaveKeysPart(sink, 0, 1));
+  EndSave();
+  return core::Status::Ok();
+}
+
+core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
+  SLUICE_RETURN_IF_ERROR(SaveChangesPart(sink, delta_seq, 0, 1));
+  EndSave();
+  return core::Status::Ok();
+}
+
+void Shard::EndSave() {
   tracking_ = true;
+  for (std::string& list : changed_) list.clear();
+  changed_count_ = 0;
+}
+
+namespace {
+
+// A part's share of n items (n is a table's size or a list's bytes, far below 2^54):
+// [n * part / parts, n * (part + 1) / parts), parts <= 1024.
+size_t PartBound(size_t n, int part, int parts) {
+  return n * static_cast<size_t>(part) / static_cast<size_t>(parts);
+}
+
+}  // namespace
+
+core::Status Shard::SaveKeysPart(StateSink* sink, int part, int parts) {
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
-    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0));
-    for (const auto& [bytes, st] : tables_[ks]) {
-      st->changed = false;
-      KeyState* state = st.get();  // (clang 14 cannot capture a structured binding)
-      SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { SaveKey(state, true, w); }));
+    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0),
+                          static_cast<uint32_t>(part) * KeyChunkWriter::kPartChunks);
+    const size_t lo = PartBound(tables_[ks].size(), part, parts);
+    const size_t hi = PartBound(tables_[ks].size(), part + 1, parts);
+    size_t i = 0;
+    for (auto it = tables_[ks].begin(); i < hi; ++it, ++i) {
+      if (i < lo) continue;  // stepping over a slot reads only its control byte
+      KeyState* state = it->second.get();
+      state->changed = false;
+      SLUICE_RETURN_IF_ERROR(
+          chunks.Add(it->first, [&](StateWriter* w) { SaveKey(state, true, w); }));
     }
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
-    changed_[ks].clear();
   }
-  changed_count_ = 0;
   return core::Status::Ok();
 }
 
 // The listed entries in order: a state (changed, each listed once) or an evicted key, written
 // as a tombstone once. A key evicted and created again is listed as evicted first, then with its
-// new state (a patch over nothing), so restore drops the old state before it takes the new one.
-// States are read through their listed pointers, no table lookup, and their memory is asked for
-// a few entries ahead: the states of a delta are scattered over the shard's memory.
-core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
+// new state (a patch over nothing), so restore drops the old state before it takes the new one:
+// its live entry is its last, so a part never writes a tombstone of a key an earlier part wrote
+// live. States are read through their listed pointers, no table lookup, and their memory is asked
+// for a few entries ahead: the states of a delta are scattered over the shard's memory.
+core::Status Shard::SaveChangesPart(StateSink* sink, uint64_t delta_seq, int part, int parts) {
   struct Entry {
     KeyState* st;
     std::string_view key;
@@ -325,17 +357,26 @@ core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
     *pos += (sizeof e.st + 4 + n + 7) & ~size_t{7};
     return e;
   };
+  // The first entry at or after a byte offset (entries are variable-length: walked from the start).
+  auto entry_at = [&](const std::string& list, size_t offset) {
+    size_t pos = 0;
+    while (pos < offset) read(list, &pos);
+    return pos;
+  };
   if (!tracking_) return core::Status::Internal("no change set to save: save or restore first");
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
-    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq));
+    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq),
+                          static_cast<uint32_t>(part) * KeyChunkWriter::kPartChunks);
     const std::string& list = changed_[ks];
+    const size_t begin = part == 0 ? 0 : entry_at(list, PartBound(list.size(), part, parts));
+    const size_t end = entry_at(list, PartBound(list.size(), part + 1, parts));
     deleted.clear();
-    size_t ahead = 0;  // the entry kAhead after the current one, whose block is prefetched
-    for (int i = 0; i < kAhead && ahead < list.size(); ++i) PrefetchBlock(ks, read(list, &ahead).st);
-    for (size_t pos = 0; pos < list.size();) {
+    size_t ahead = begin;  // the entry kAhead after the current one, whose block is prefetched
+    for (int i = 0; i < kAhead && ahead < end; ++i) PrefetchBlock(ks, read(list, &ahead).st);
+    for (size_t pos = begin; pos < end;) {
       const Entry e = read(list, &pos);
-      if (ahead < list.size()) PrefetchBlock(ks, read(list, &ahead).st);
+      if (ahead < end) PrefetchBlock(ks, read(list, &ahead).st);
       if (!e.st) {
         if (deleted.insert(e.key).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(e.key));
         continue;
@@ -345,9 +386,7 @@ core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
       SLUICE_RETURN_IF_ERROR(chunks.Add(e.key, [&](StateWriter* w) { SaveKey(st, false, w); }));
     }
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
-    changed_[ks].clear();
   }
-  changed_count_ = 0;
   return core::Status::Ok();
 }
 

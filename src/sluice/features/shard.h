@@ -50,6 +50,13 @@ class Shard {
   // set: after either, nothing is changed.
   core::Status SaveKeys(StateSink* sink);
   core::Status SaveChanges(StateSink* sink, uint64_t delta_seq);
+  // The same save in `parts` parts over disjoint keys, which may run at once on different threads,
+  // each part with its own sink; then EndSave, after every part. A full save's parts are ranges
+  // of the tables' order, a delta's ranges of its change lists, whose chunks a part numbers from
+  // its own start (KeyChunkWriter::kPartChunks) so that restore reads the parts in list order.
+  core::Status SaveKeysPart(StateSink* sink, int part, int parts);
+  core::Status SaveChangesPart(StateSink* sink, uint64_t delta_seq, int part, int parts);
+  void EndSave();
   // Keys SaveChanges would visit (an upper bound of the entries it writes).
   int64_t changed_keys() const { return changed_count_; }
   // Changes are tracked from the first save (SaveKeys) or restore (this, which StateRestorer

@@ -243,7 +243,11 @@ class KeyChunkWriter {
   // A chunk's buffer: room for a full chunk and the entry that fills it.
   static constexpr size_t kBufferBytes = kBytes + kBytes / 16;
 
-  KeyChunkWriter(StateSink* sink, std::string prefix) : sink_(sink), prefix_(std::move(prefix)) {
+  // Chunks are numbered from `first`: a save in parts (Shard::SaveChangesPart) numbers each
+  // part's chunks from its own kPartChunks-aligned start, so the parts sort in their order.
+  static constexpr uint32_t kPartChunks = uint32_t{1} << 22;
+  KeyChunkWriter(StateSink* sink, std::string prefix, uint32_t first = 0)
+      : sink_(sink), prefix_(std::move(prefix)), chunk_(first), end_(first + (kPartChunks - 1)) {
     Start();
   }
   // One key's state, written by save(StateWriter*).
@@ -273,6 +277,7 @@ class KeyChunkWriter {
     return ++entries_ == kEntries || w_->size() >= kBytes ? Flush() : core::Status::Ok();
   }
   core::Status Flush() {
+    if (chunk_ == end_) return core::Status::Internal("too many chunks in one part of a save");
     w_.reset();  // trims value_ to what was written
     std::memcpy(value_.data(), &entries_, 4);
     key_ = prefix_;
@@ -298,7 +303,7 @@ class KeyChunkWriter {
   StateSink* sink_;
   std::string prefix_, key_, value_;
   std::optional<StateWriter> w_;  // writes value_
-  uint32_t entries_ = 0, chunk_ = 0;
+  uint32_t entries_ = 0, chunk_, end_;
 };
 
 // Reads a KeyChunkWriter chunk, entry by entry; never reads past it (StateReader).
