@@ -506,8 +506,8 @@ Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
   for (int t = 0; t < plan.tasks(); ++t) records->emplace_back(store->buffers());
   std::vector<Status> errors(static_cast<size_t>(plan.tasks()));
   auto run = [&](int t) { errors[t] = plan.Run(t, &(*records)[t]); };
-  if (threads > 1) {
-    pool->Run(plan.tasks(), run);
+  if (pool) {
+    pool->Run(plan.tasks(), run);  // inline when it has one thread
   } else {
     for (int t = 0; t < plan.tasks(); ++t) run(t);
   }

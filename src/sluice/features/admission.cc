@@ -118,7 +118,7 @@ core::Status Admission::SaveKeys(StateSink* sink) {
   return core::Status::Ok();
 }
 
-// As Shard::SaveChanges: each listed key once, with its newest time, or as a tombstone when it
+// As Shard::SaveChangesPart: each listed key once, with its newest time, or as a tombstone when it
 // was evicted (it cannot be deleted from the full chunk that holds it). The table's slots are
 // asked for a few entries ahead (the list has each key's hash): they are scattered.
 core::Status Admission::SaveChanges(StateSink* sink) {

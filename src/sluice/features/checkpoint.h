@@ -52,7 +52,7 @@ int64_t ChangedRecords(const Admission& admission, const std::vector<Shard*>& sh
 
 // SaveState (delta = false) or SaveChanges (true) as tasks that may run at once on different
 // threads, each with a sink of its own: task 0 saves admission, the others `parts` parts of each
-// shard (Shard::SaveChangesPart). Run every task once, in any order, then End; a failed task
+// shard (Shard::SaveKeysPart, Shard::SaveChangesPart). Run every task once, in any order, then End; a failed task
 // leaves the change sets undefined (the next checkpoint must be a full one).
 class SavePlan {
  public:

@@ -290,18 +290,6 @@ void Shard::PrefetchBlock(size_t ks, const KeyState* st) const {
   for (size_t off = 0; st && off < layouts_[ks].size; off += 64) __builtin_prefetch(p + off);
 }
 
-core::Status Shard::SaveKeys(StateSink* sink) {
-  SLUICE_RETURN_IF_ERROR(SaveKeysPart(sink, 0, 1));
-  EndSave();
-  return core::Status::Ok();
-}
-
-core::Status Shard::SaveChanges(StateSink* sink, uint64_t delta_seq) {
-  SLUICE_RETURN_IF_ERROR(SaveChangesPart(sink, delta_seq, 0, 1));
-  EndSave();
-  return core::Status::Ok();
-}
-
 void Shard::EndSave() {
   tracking_ = true;
   for (std::string& list : changed_) list.clear();
@@ -357,9 +345,9 @@ core::Status Shard::SaveChangesPart(StateSink* sink, uint64_t delta_seq, int par
     *pos += (sizeof e.st + 4 + n + 7) & ~size_t{7};
     return e;
   };
-  // The first entry at or after a byte offset (entries are variable-length: walked from the start).
-  auto entry_at = [&](const std::string& list, size_t offset) {
-    size_t pos = 0;
+  // The first entry at or after a byte offset, walked from the entry at `pos` (entries are
+  // variable-length).
+  auto entry_at = [&](const std::string& list, size_t pos, size_t offset) {
     while (pos < offset) read(list, &pos);
     return pos;
   };
@@ -369,8 +357,8 @@ core::Status Shard::SaveChangesPart(StateSink* sink, uint64_t delta_seq, int par
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq),
                           static_cast<uint32_t>(part) * KeyChunkWriter::kPartChunks);
     const std::string& list = changed_[ks];
-    const size_t begin = part == 0 ? 0 : entry_at(list, PartBound(list.size(), part, parts));
-    const size_t end = entry_at(list, PartBound(list.size(), part + 1, parts));
+    const size_t begin = entry_at(list, 0, PartBound(list.size(), part, parts));
+    const size_t end = entry_at(list, begin, PartBound(list.size(), part + 1, parts));
     deleted.clear();
     size_t ahead = begin;  // the entry kAhead after the current one, whose block is prefetched
     for (int i = 0; i < kAhead && ahead < end; ++i) PrefetchBlock(ks, read(list, &ahead).st);

@@ -43,27 +43,25 @@ class Shard {
   // Drops keys whose state can no longer be reached (see Evictable).
   void Sweep(int64_t stream_time);
 
-  // Checkpoints (checkpoint.h): key states in chunks (KeyChunkWriter), kKeys records for a full
-  // checkpoint (SaveKeys: every key), kKeysDelta for an incremental one (SaveChanges: the keys
-  // changed since the last save of either kind, and a tombstone for each key evicted since; the
-  // delta's sequence number orders its records after earlier deltas'). Both start a new change
-  // set: after either, nothing is changed.
-  core::Status SaveKeys(StateSink* sink);
-  core::Status SaveChanges(StateSink* sink, uint64_t delta_seq);
-  // The same save in `parts` parts over disjoint keys, which may run at once on different threads,
-  // each part with its own sink; then EndSave, after every part. A full save's parts are ranges
-  // of the tables' order, a delta's ranges of its change lists, whose chunks a part numbers from
-  // its own start (KeyChunkWriter::kPartChunks) so that restore reads the parts in list order.
+  // Checkpoints (checkpoint.h, through features::SavePlan): key states in chunks (KeyChunkWriter),
+  // kKeys records for a full checkpoint (SaveKeysPart: every key), kKeysDelta for an incremental
+  // one (SaveChangesPart: the keys changed since the last save of either kind, and a tombstone for
+  // each key evicted since; the delta's sequence number orders its records after earlier
+  // deltas'). A save is `parts` parts over disjoint keys (one part: the whole save), which may run
+  // at once on different threads, each with its own sink; then EndSave, after every part, starts
+  // a new change set: nothing is changed. A full save's parts are ranges of the tables' order, a
+  // delta's ranges of its change lists, whose chunks a part numbers from its own start
+  // (KeyChunkWriter::kPartChunks) so that restore reads the parts in list order.
   core::Status SaveKeysPart(StateSink* sink, int part, int parts);
   core::Status SaveChangesPart(StateSink* sink, uint64_t delta_seq, int part, int parts);
   void EndSave();
-  // Keys SaveChanges would visit (an upper bound of the entries it writes).
+  // Keys a delta would visit (an upper bound of the entries it writes).
   int64_t changed_keys() const { return changed_count_; }
-  // Changes are tracked from the first save (SaveKeys) or restore (this, which StateRestorer
+  // Changes are tracked from the first save (EndSave) or restore (this, which StateRestorer
   // calls): before either there is nothing for a delta to be relative to, and an engine that never
   // checkpoints (backfill, a run without state) keeps no list of its keys.
   void TrackChanges() { tracking_ = true; }
-  // One entry written by SaveKeys or SaveChanges of any shard of any shard count: the key must be
+  // One entry written by SaveKeysPart or SaveChangesPart of any shard of any shard count: the key must be
   // one this shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). An entry of
   // SaveChanges patches the key's state as the previous checkpoint left it (the stored events
   // since then), so entries are restored in the order they were written; a new key starts from a

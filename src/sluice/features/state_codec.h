@@ -213,8 +213,8 @@ class StateSink {
 // kind it overrides, and a delta's records after the earlier deltas' (big-endian sequence).
 //   kAdmission       [a][ks][chunk BE32]                          (Admission::SaveKeys)
 //   kAdmissionDelta  [b][ks][delta seq BE64][chunk BE32]          (Admission::SaveChanges)
-//   kKeys            [k][ks][shard BE32][chunk BE32]              (Shard::SaveKeys)
-//   kKeysDelta       [l][ks][delta seq BE64][shard BE32][chunk BE32]  (Shard::SaveChanges)
+//   kKeys            [k][ks][shard BE32][chunk BE32]              (Shard::SaveKeysPart)
+//   kKeysDelta       [l][ks][delta seq BE64][shard BE32][chunk BE32]  (Shard::SaveChangesPart)
 enum class RecordKind : uint8_t {
   kAdmission = 'a',
   kAdmissionDelta = 'b',
