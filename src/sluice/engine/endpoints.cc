@@ -127,6 +127,7 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   static constexpr size_t kMaxBufferedPerPartition = 8 << 20;
   explicit KafkaSource(const spec::Pipeline& p) : aligner_(p, kIdle, kFirstIdle) {}
   bool CaughtUp(int32_t partition) const;
+  bool Ready() const;  // the aligner can hand out a record now
   void Emit(io::Chunk* chunk, size_t max_bytes);
   Status PauseOrResume();
   struct Pos {
@@ -225,6 +226,11 @@ bool KafkaSource::CaughtUp(int32_t partition) const {
   return low == high;  // an empty partition
 }
 
+bool KafkaSource::Ready() const {
+  return aligner_.Pick([this](int32_t p) { return CaughtUp(p); },
+                       PartitionAligner::Clock::now()) >= 0;
+}
+
 // Records in event-time order across partitions (PartitionAligner), offset order within each;
 // replayed and new records never share a chunk.
 void KafkaSource::Emit(io::Chunk* chunk, size_t max_bytes) {
@@ -274,12 +280,16 @@ Result<bool> KafkaSource::Next(io::Chunk* chunk, size_t max_bytes, std::chrono::
   origin_.clear();
   const auto deadline = PartitionAligner::Clock::now() + wait;
   for (;;) {
-    // Waits for a first message only when nothing is buffered; else a short look for more, so
-    // a partition the others wait on can deliver.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    // Does not wait when a buffered record can be handed out now (a saturated engine always has
+    // one: waiting here would idle it once per chunk). Else waits for a first message when
+    // nothing is buffered, or takes a short look for more, so a partition the others wait on
+    // can deliver. Rounded up: the last fraction of a millisecond is waited for too, not polled
+    // for in a loop.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
         deadline - PartitionAligner::Clock::now());
-    const auto timeout = aligner_.empty() ? std::max(left, std::chrono::milliseconds(0))
-                                          : std::min(left, std::chrono::milliseconds(5));
+    const auto timeout = Ready()           ? std::chrono::milliseconds(0)
+                         : aligner_.empty() ? std::max(left, std::chrono::milliseconds(0))
+                                            : std::min(left, std::chrono::milliseconds(5));
     SLUICE_RETURN_IF_ERROR(
         consumer_->Poll(&batch_, 10000, std::max(timeout, std::chrono::milliseconds(0))));
     const auto now = PartitionAligner::Clock::now();
