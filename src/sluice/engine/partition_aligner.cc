@@ -26,9 +26,8 @@ int64_t PartitionAligner::TimeOf(std::string_view value, int64_t fallback) {
   padded_.reserve(value.size() + io::RecordReader::kPadding);
   padded_.assign(value);
   core::EventTime t;
-  io::DecodeError err;
   arena_.Reset();
-  if (!decoder_->Decode(padded_, values_.data(), &t, &arena_, &err)) return fallback;
+  if (!decoder_->DecodeTime(padded_, values_.data(), &arena_, &t)) return fallback;
   return t.micros();
 }
 

@@ -104,6 +104,76 @@ TEST(JsonlDecoder, IsoTimes) {
   EXPECT_EQ(DecodeOne(d.get(), s, R"({"ts":17})").err.reason, core::Reason::kBadTime);
 }
 
+// DecodeTime against Decode (the oracle): the same time whenever both read one, a time for
+// records whose only faults lie elsewhere, none where the time itself is missing or bad.
+TEST(Decoder, DecodeTimeAgreesWithDecode) {
+  for (const auto unit : {core::TimeUnit::kMillis, core::TimeUnit::kIso8601}) {
+    auto s = TestSchema(unit);
+    const bool iso = unit == core::TimeUnit::kIso8601;
+    const std::string t1 = iso ? R"("2024-03-01T10:00:00.25Z")" : "1709287200250";
+    const std::string t2 = iso ? R"("1970-01-01T00:00:01Z")" : "1000";
+    const int64_t us1 = 1709287200250000, us2 = 1000000;
+    struct Case {
+      std::string text;
+      int64_t want;  // -1: no time
+    };
+    const std::vector<Case> cases = {
+        {R"({"id":"a","amount":2,"n":7,"ok":true,"ts":)" + t1 + "}", us1},
+        {R"({"ts":)" + t2 + R"(,"id":"a\"}b","extra":{"ts":[1,{"ts":3}]}})", us2},
+        {R"({"extra":{"ts":5},"ts":)" + t1 + "}", us1},
+        {R"({"amount":"12","ts":)" + t1 + "}", us1},         // field error after the time
+        {R"({"ts":)" + t2 + R"(,"n":1.5})", us2},            // field error after the time
+        {R"({"ts":)" + t2 + R"(,"id":"a")", -1},             // cut short: not a document
+        {R"({"ts":)" + t1 + R"(,"ts":)" + t2 + "}", us1},   // given twice: Decode refuses
+        {R"({"id":"a"})", -1},
+        {R"({"ts":null})", -1},
+        {R"({"ts":{}})", -1},
+        {R"({"ts":[1]})", -1},
+        {R"({"ts":true})", -1},
+        {R"([1,2])", -1},
+        {"", -1},
+        {"{\"ts\":" + std::string(iso ? "17" : "\"2024-01-01T00:00:00Z\"") + "}", -1},
+        {R"({"ts":-5})", -1},
+        {R"({"ts":1e300})", -1},
+        {R"({"ts":"not a time"})", -1},
+        {R"({"ts":18446744073709551615})", -1},
+    };
+    auto d = MakeJsonlDecoder(s, false);
+    auto oracle = MakeJsonlDecoder(s, false);
+    for (const auto& c : cases) {
+      std::string text = c.text;
+      text.reserve(text.size() + 64);
+      std::vector<core::Value> scratch(s.size());
+      StringArena arena;
+      core::EventTime t;
+      const bool got = d->DecodeTime(text, scratch.data(), &arena, &t);
+      EXPECT_EQ(got, c.want >= 0) << c.text;
+      if (got) {
+        EXPECT_EQ(t.micros(), c.want) << c.text;
+      }
+      const Decoded full = DecodeOne(oracle.get(), s, c.text);
+      if (full.ok) {
+        EXPECT_TRUE(got) << c.text;
+        EXPECT_EQ(t.micros(), full.time.micros()) << c.text;
+      }
+    }
+  }
+  // CSV takes the default: the whole row decoded.
+  auto s = TestSchema();
+  auto d = MakeCsvDecoder(s, ',', false);
+  ASSERT_TRUE(d->SetHeader("ts,id,amount,other,n,ok").ok());
+  std::string row = "1000,x,2.5,zz,,true";
+  row.reserve(row.size() + 64);
+  std::vector<core::Value> scratch(s.size());
+  StringArena arena;
+  core::EventTime t;
+  ASSERT_TRUE(d->DecodeTime(row, scratch.data(), &arena, &t));
+  EXPECT_EQ(t.micros(), 1000000);
+  std::string bad = "x,a,2,,,";
+  bad.reserve(bad.size() + 64);
+  EXPECT_FALSE(d->DecodeTime(bad, scratch.data(), &arena, &t));
+}
+
 TEST(CsvDecoder, HeaderAndRows) {
   auto s = TestSchema();
   auto d = MakeCsvDecoder(s, ',', false);

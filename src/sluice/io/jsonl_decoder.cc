@@ -57,6 +57,46 @@ class JsonlDecoder final : public Decoder {
     return FinishDecode(schema_, values, "field", &field_err, time, err);
   }
 
+  // simdjson On-Demand: indexes the record, then reads the time field alone (no tape for the
+  // other fields, no conversions). About a third of the cost of Decode on the fraud events.
+  bool DecodeTime(std::string_view record, Value* values, StringArena* arena,
+                  core::EventTime* time) override {
+    const int ti = schema_.time_index();
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object obj;
+    simdjson::ondemand::value v;
+    if (od_parser_.iterate(record.data(), record.size(), record.size() + simdjson::SIMDJSON_PADDING)
+            .get(doc) ||
+        doc.get_object().get(obj) || obj.find_field_unordered(schema_.field(ti).name).get(v)) {
+      return false;
+    }
+    simdjson::ondemand::json_type t;
+    if (v.type().get(t)) return false;
+    Value& out = values[ti];
+    if (t == simdjson::ondemand::json_type::number) {
+      simdjson::ondemand::number n;
+      if (v.get_number().get(n)) return false;
+      switch (n.get_number_type()) {
+        case simdjson::ondemand::number_type::signed_integer:
+          out = Value::Int(n.get_int64());
+          break;
+        case simdjson::ondemand::number_type::unsigned_integer:
+          out = Value::Double(static_cast<double>(n.get_uint64()));
+          break;
+        default:
+          out = Value::Double(n.get_double());
+      }
+    } else if (t == simdjson::ondemand::json_type::string) {
+      std::string_view str;
+      if (v.get_string().get(str)) return false;
+      out = Value::String(arena->Copy(str));
+    } else {
+      return false;
+    }
+    DecodeError err;
+    return TimeFromValue(out, schema_.time_unit(), time, &err);
+  }
+
  private:
   bool WrongType(int idx, const char* got, DecodeError* err) const {
     const core::FieldDef& f = schema_.field(idx);
@@ -147,6 +187,7 @@ class JsonlDecoder final : public Decoder {
   const core::Schema& schema_;
   bool reject_unknown_;
   simdjson::dom::parser parser_;
+  simdjson::ondemand::parser od_parser_;
   std::vector<bool> seen_;
 };
 
