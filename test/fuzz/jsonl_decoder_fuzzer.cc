@@ -2,7 +2,8 @@
 // undeclared fields are rejected; the rest is one record, copied into a padded buffer as the
 // RecordReader would hand it over. Checks the documented contract, not just "does not crash":
 // invalid UTF-8 is always parse_error, failures carry a dead-letter reason of the decoding stage,
-// successes carry values of the declared types and a valid event time, and decoding is repeatable.
+// successes carry values of the declared types and a valid event time, decoding is repeatable,
+// and DecodeTime (the time alone) agrees with Decode whenever both read a time.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -89,5 +90,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Outcome second = DecodeOnce(s, record, &arena);
   if (first.ok != second.ok || first.reason != second.reason || first.time_us != second.time_us)
     sluice::fuzz::Fail("decoding the same record twice gave different results", record);
+  // The time alone (DecodeTime, On-Demand): whenever both read a time it is the same one.
+  std::vector<Value> scratch(s->schema.size());
+  sluice::core::EventTime t;
+  sluice::fuzz::PaddedCopy padded(record);
+  if (s->decoder->DecodeTime(padded.view(), scratch.data(), &arena, &t) && first.ok &&
+      t.micros() != first.time_us)
+    sluice::fuzz::Fail("DecodeTime read another time than Decode", record);
   return 0;
 }

@@ -121,6 +121,12 @@ TEST(Decoder, DecodeTimeAgreesWithDecode) {
         {R"({"id":"a","amount":2,"n":7,"ok":true,"ts":)" + t1 + "}", us1},
         {R"({"ts":)" + t2 + R"(,"id":"a\"}b","extra":{"ts":[1,{"ts":3}]}})", us2},
         {R"({"extra":{"ts":5},"ts":)" + t1 + "}", us1},
+        // a fraction of more than 19 digits (the fuzzer's finding: rounded as the DOM does)
+        {iso ? R"({"ts":"1970-01-01T01:55:04.953922Z"})" : R"({"ts":6904.9539223372036854775})",
+         iso ? 6904953922 : 6904954},
+        {iso ? R"({"ts":"1970-01-01T00:00:00.000059Z"})"
+             : R"({"ts": 0.05922337203685477580892233720368506 })",
+         59},
         {R"({"amount":"12","ts":)" + t1 + "}", us1},         // field error after the time
         {R"({"ts":)" + t2 + R"(,"n":1.5})", us2},            // field error after the time
         {R"({"ts":)" + t2 + R"(,"id":"a")", -1},             // cut short: not a document

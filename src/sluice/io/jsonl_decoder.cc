@@ -74,17 +74,31 @@ class JsonlDecoder final : public Decoder {
     if (v.type().get(t)) return false;
     Value& out = values[ti];
     if (t == simdjson::ondemand::json_type::number) {
-      simdjson::ondemand::number n;
-      if (v.get_number().get(n)) return false;
-      switch (n.get_number_type()) {
-        case simdjson::ondemand::number_type::signed_integer:
-          out = Value::Int(n.get_int64());
-          break;
-        case simdjson::ondemand::number_type::unsigned_integer:
-          out = Value::Double(static_cast<double>(n.get_uint64()));
-          break;
-        default:
-          out = Value::Double(n.get_double());
+      // Parsed from the token's text: On-Demand's own number parsing (simdjson 3.0.1) gets long
+      // fractions wrong (0.0592233720368547758089... read as 2e-17; the fuzzer found it), and
+      // from_chars rounds as the DOM parser does.
+      std::string_view tok = v.raw_json_token();
+      while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\n' ||
+                              tok.back() == '\r')) {
+        tok.remove_suffix(1);
+      }
+      const char* end = tok.data() + tok.size();
+      if (tok.find_first_of(".eE") == std::string_view::npos) {
+        int64_t i;
+        uint64_t u;
+        if (auto [p, ec] = std::from_chars(tok.data(), end, i); ec == std::errc() && p == end) {
+          out = Value::Int(i);
+        } else if (auto [q, ec2] = std::from_chars(tok.data(), end, u);
+                   ec2 == std::errc() && q == end) {
+          out = Value::Double(static_cast<double>(u));
+        } else {
+          return false;
+        }
+      } else {
+        double d;
+        auto [p, ec] = std::from_chars(tok.data(), end, d);
+        if (ec != std::errc() || p != end) return false;
+        out = Value::Double(d);
       }
     } else if (t == simdjson::ondemand::json_type::string) {
       std::string_view str;
