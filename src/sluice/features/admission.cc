@@ -198,6 +198,11 @@ core::Status Admission::RestoreChunk(int ks, std::string_view value, bool delta)
   return core::Status::Ok();
 }
 
+int64_t Admission::keys(int ks) const {
+  return ks >= 0 && ks < static_cast<int>(newest_.size()) ? static_cast<int64_t>(newest_[ks].size())
+                                                          : 0;
+}
+
 int64_t Admission::keys() const {
   int64_t n = 0;
   for (const auto& m : newest_) n += static_cast<int64_t>(m.size());

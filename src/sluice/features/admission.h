@@ -48,6 +48,7 @@ class Admission {
 
   int64_t stream_time() const { return stream_time_; }
   int64_t keys() const;
+  int64_t keys(int key_space) const;
 
  private:
   struct Entry {

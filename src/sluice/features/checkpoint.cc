@@ -192,9 +192,15 @@ core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta,
   KeyChunkReader chunk(value);
   const int num_shards = static_cast<int>(shards_.size());
   if (!delta) {
-    const size_t per_shard = chunk.size() / shards_.size() + chunk.size() / shards_.size() / 8 + 8;
+    // Each shard's table is sized for all its keys at its first chunk, so it does not grow by
+    // rehashing (and first touching) tables of 1/2, 1/4, ... the size on the way: admission holds
+    // every key, and its records, which sort first, are restored by now. The chunk's own size is
+    // the fallback.
+    const auto spread = [&](size_t n) { return n / shards_.size() + n / shards_.size() / 8 + 8; };
+    const size_t per_shard = spread(chunk.size());
+    const size_t total = spread(static_cast<size_t>(admission_->keys(ks)));
     for (int i = 0; i < num_shards; ++i) {
-      if (only < 0 || only == i) shards_[i]->Reserve(ks, per_shard);
+      if (only < 0 || only == i) shards_[i]->Reserve(ks, per_shard, total);
     }
   }
   std::string_view key, state;

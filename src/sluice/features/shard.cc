@@ -1,5 +1,6 @@
 #include "sluice/features/shard.h"
 
+#include <algorithm>
 #include <absl/container/flat_hash_set.h>
 
 #include <cmath>
@@ -378,9 +379,9 @@ core::Status Shard::SaveChangesPart(StateSink* sink, uint64_t delta_seq, int par
   return core::Status::Ok();
 }
 
-void Shard::Reserve(int ks, size_t more) {
+void Shard::Reserve(int ks, size_t more, size_t total) {
   if (ks >= 0 && ks < static_cast<int>(tables_.size()))
-    tables_[ks].reserve(tables_[ks].size() + more);
+    tables_[ks].reserve(std::max(tables_[ks].size() + more, total));
 }
 
 // Restore's checks of an entry: a known key space, and a key this shard owns.

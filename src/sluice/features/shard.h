@@ -69,8 +69,9 @@ class Shard {
   core::Status RestoreKey(int key_space, std::string_view key, uint64_t hash,
                           std::string_view value);
   core::Status EraseKey(int key_space, std::string_view key, uint64_t hash);
-  // Room for `more` keys of a key space beyond those held (restore knows a chunk's size).
-  void Reserve(int key_space, size_t more);
+  // Room for `more` keys of a key space beyond those held (restore knows a chunk's size), and
+  // for at least `total` keys in all (restore's estimate of all the keys it will bring).
+  void Reserve(int key_space, size_t more, size_t total = 0);
 
   int64_t keys() const;
   // Bytes of raw events held by all windows (what a window must keep, whatever the design).
