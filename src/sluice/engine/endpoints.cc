@@ -72,7 +72,10 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   }
   Result<bool> Next(io::Chunk* chunk, size_t max_bytes, std::chrono::milliseconds wait) override;
   void Origin(const io::Chunk&, size_t i, io::DeadLetter* d) const override {
-    d->source = name_ + "/" + std::to_string(origin_[i].partition);
+    // "topic/partition" is built here: d->source views it (a temporary would dangle; ASan saw
+    // the dead letters' source turn to garbage).
+    origin_name_ = name_ + "/" + std::to_string(origin_[i].partition);
+    d->source = origin_name_;
     d->position = origin_[i].offset;
     d->position_is_line = false;
   }
@@ -142,6 +145,7 @@ class KafkaSource final : public Source, io::KafkaRebalanceListener {
   std::map<int32_t, int64_t> polled_;  // partition -> next offset after what Poll returned
   std::map<int32_t, bool> paused_;
   std::vector<Pos> origin_;
+  mutable std::string origin_name_;  // what the last Origin() pointed a dead letter's source at
   std::map<int32_t, int64_t> pending_;        // partition -> next offset, once sealed and delivered
   std::map<int32_t, int64_t> sealed_;         // partition -> next offset, once delivered
   std::map<int32_t, int64_t> in_background_;  // partition -> offset of a commit not waited for

@@ -34,7 +34,8 @@ class Source {
   // false at the end of a finite source; an empty chunk with true means "nothing yet".
   virtual core::Result<bool> Next(io::Chunk* chunk, size_t max_bytes,
                                   std::chrono::milliseconds wait) = 0;
-  // Where record i of `chunk` (the last one Next filled) came from, for its dead letter.
+  // Where record i of `chunk` (the last one Next filled) came from, for its dead letter. `d`'s
+  // views point into the source (or the chunk) until the next Origin or Next call.
   virtual void Origin(const io::Chunk& chunk, size_t i, io::DeadLetter* d) const = 0;
   // True when the last chunk holds records whose outputs and dead letters were delivered before
   // a restart (Kafka: at or above the checkpoint's offset, below the group's committed one): the
