@@ -14,6 +14,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEC = os.path.join(ROOT, "examples", "fraud", "pipeline.yaml")
 failures = []
 
+# What a sanitizer build prints when it finds something, and the options that make it stop at the
+# first finding (ASan already does; UBSan would print and go on) and look for leaks at exit.
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:",
+                   "ThreadSanitizer")
+SANITIZER_ENV = {"ASAN_OPTIONS": "halt_on_error=1:detect_leaks=1",
+                 "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
+
 
 def check(ok, what):
     """Prints ok/FAIL and remembers a failure; finish() turns them into the exit code."""

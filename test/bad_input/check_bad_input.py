@@ -27,8 +27,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPORA = [("jsonl_ms", "events.jsonl"), ("jsonl_iso", "events.jsonl"), ("csv_ms", "events.csv")]
-SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:",
-                   "ThreadSanitizer")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import SANITIZER_ENV, SANITIZER_MARKS  # noqa: E402
 MAX_SHOWN = 60
 
 
@@ -55,8 +55,7 @@ def run_engine(sluice, spec, run, timeout, threads=1):
         if os.path.exists(p):
             os.remove(p)
     env = dict(os.environ)
-    env["ASAN_OPTIONS"] = "halt_on_error=1:detect_leaks=1"
-    env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
+    env.update(SANITIZER_ENV)
     cmd = [sluice, "backfill", spec, "--input", run.input_path, "--output", out, "--dead-letter", dead, "--quiet",
            "--threads", str(threads)]
     try:

@@ -8,7 +8,9 @@ writes outputs to a 1-partition topic and dead letters to another; kcat reads th
   * every output equals `sluice backfill` of the same events taken in the order the engine
     consumed them (the output topic's order), feature by feature;
   * offsets were committed only for what was delivered: a restarted engine in the same group
-    reads nothing again; SIGTERM stops it with exit 0.
+    reads nothing again; SIGTERM stops it with exit 0;
+  * with a sanitizer build (kafka.run_end_to_end_asan), no sanitizer report from the engine or
+    kafka-dev: every process stops at its first finding and looks for leaks at exit.
 """
 import json
 import os
@@ -20,7 +22,8 @@ import time
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from testlib import SPEC, KafkaDev, check, finish, kafka_spec  # noqa: E402
+from testlib import (SANITIZER_ENV, SANITIZER_MARKS, SPEC, KafkaDev, check, finish,  # noqa: E402
+                     kafka_spec)
 
 
 
@@ -43,9 +46,14 @@ def wait_for(bootstrap, total, timeout):
 def main():
     sluice, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
+    os.environ.update(SANITIZER_ENV)  # for every process started below; a release build ignores it
     with KafkaDev(sluice, ["events:6", "scores:1", "dead:2"],
                   stderr_path=os.path.join(work, "kafka-dev.stderr")) as cluster:
         run_test(sluice, work, cluster)
+    for name in ("run.stderr", "kafka-dev.stderr"):
+        text = open(os.path.join(work, name), errors="replace").read()
+        found = [m for m in SANITIZER_MARKS if m in text]
+        check(not found, f"no sanitizer report in {name}" + (f" ({found[0]}; see {work})" if found else ""))
     finish()
 
 

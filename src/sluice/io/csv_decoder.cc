@@ -128,16 +128,21 @@ class CsvDecoder final : public Decoder {
       *out = Value::String(cell);
       return true;
     }
-    if (is_time || f.type == FieldType::kInt) {
+    if (is_time) {
+      if (NumberFromText(cell, out)) return true;
+      return Fail(err, Reason::kBadTime,
+                  "column '" + f.name + "': not a number: '" + Clip(cell) + "'");
+    }
+    if (f.type == FieldType::kInt) {
       int64_t v;
       auto [p, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
       if (ec == std::errc() && p == cell.data() + cell.size()) {
         *out = Value::Int(v);
         return true;
       }
-      if (!is_time) return Bad(f, cell, err);
+      return Bad(f, cell, err);
     }
-    switch (is_time ? FieldType::kDouble : f.type) {
+    switch (f.type) {
       case FieldType::kString:
         *out = Value::String(cell);
         return true;
@@ -145,9 +150,6 @@ class CsvDecoder final : public Decoder {
         double d;
         auto [p, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), d);
         if (ec != std::errc() || p != cell.data() + cell.size() || !std::isfinite(d)) {
-          if (is_time)
-            return Fail(err, Reason::kBadTime,
-                        "column '" + f.name + "': not a number: '" + Clip(cell) + "'");
           return Bad(f, cell, err);
         }
         *out = Value::Double(d);

@@ -49,6 +49,10 @@ std::unique_ptr<Decoder> MakeCsvDecoder(const core::Schema& schema, char delimit
                                         bool reject_unknown_fields);
 std::unique_ptr<Decoder> MakeDecoder(const spec::Pipeline& p);
 
+// A number written as text (a CSV cell, a JSON number's token): an int64 when it reads as one,
+// else a finite double. False when the whole text is neither.
+bool NumberFromText(std::string_view text, core::Value* out);
+
 // Converts the raw event-time value to an EventTime per unit; shared by both decoders.
 bool TimeFromValue(const core::Value& v, core::TimeUnit unit, core::EventTime* out,
                    DecodeError* err);

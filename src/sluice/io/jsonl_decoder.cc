@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <cmath>
 
 #include "sluice/io/decoder.h"
 
@@ -59,51 +60,33 @@ class JsonlDecoder final : public Decoder {
 
   // simdjson On-Demand: indexes the record, then reads the time field alone (no tape for the
   // other fields, no conversions). About a third of the cost of Decode on the fraud events.
-  bool DecodeTime(std::string_view record, Value* values, StringArena* arena,
-                  core::EventTime* time) override {
-    const int ti = schema_.time_index();
+  bool DecodeTime(std::string_view record, Value*, StringArena*, core::EventTime* time) override {
     simdjson::ondemand::document doc;
     simdjson::ondemand::object obj;
     simdjson::ondemand::value v;
+    simdjson::ondemand::json_type t;
     if (od_parser_.iterate(record.data(), record.size(), record.size() + simdjson::SIMDJSON_PADDING)
             .get(doc) ||
-        doc.get_object().get(obj) || obj.find_field_unordered(schema_.field(ti).name).get(v)) {
+        doc.get_object().get(obj) ||
+        obj.find_field_unordered(schema_.field(schema_.time_index()).name).get(v) ||
+        v.type().get(t)) {
       return false;
     }
-    simdjson::ondemand::json_type t;
-    if (v.type().get(t)) return false;
-    Value& out = values[ti];
+    Value out;
     if (t == simdjson::ondemand::json_type::number) {
-      // Parsed from the token's text: On-Demand's own number parsing (simdjson 3.0.1) gets long
-      // fractions wrong (0.0592233720368547758089... read as 2e-17; the fuzzer found it), and
-      // from_chars rounds as the DOM parser does.
+      // From the token's text, as CSV reads a time cell: On-Demand's own number parsing
+      // (simdjson 3.0.1) gets long fractions wrong (0.0592233720368547758089... read as 2e-17;
+      // the fuzzer found it), from_chars rounds as the DOM parser does.
       std::string_view tok = v.raw_json_token();
       while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\n' ||
                               tok.back() == '\r')) {
         tok.remove_suffix(1);
       }
-      const char* end = tok.data() + tok.size();
-      if (tok.find_first_of(".eE") == std::string_view::npos) {
-        int64_t i;
-        uint64_t u;
-        if (auto [p, ec] = std::from_chars(tok.data(), end, i); ec == std::errc() && p == end) {
-          out = Value::Int(i);
-        } else if (auto [q, ec2] = std::from_chars(tok.data(), end, u);
-                   ec2 == std::errc() && q == end) {
-          out = Value::Double(static_cast<double>(u));
-        } else {
-          return false;
-        }
-      } else {
-        double d;
-        auto [p, ec] = std::from_chars(tok.data(), end, d);
-        if (ec != std::errc() || p != end) return false;
-        out = Value::Double(d);
-      }
+      if (!NumberFromText(tok, &out)) return false;
     } else if (t == simdjson::ondemand::json_type::string) {
-      std::string_view str;
+      std::string_view str;  // in the parser's buffer until the next record: read below
       if (v.get_string().get(str)) return false;
-      out = Value::String(arena->Copy(str));
+      out = Value::String(str);
     } else {
       return false;
     }
@@ -222,6 +205,20 @@ bool FinishDecode(const core::Schema& schema, const core::Value* values, const c
     *err = std::move(*field_err);
     return false;
   }
+  return true;
+}
+
+bool NumberFromText(std::string_view text, core::Value* out) {
+  const char* end = text.data() + text.size();
+  int64_t i;
+  if (auto [p, ec] = std::from_chars(text.data(), end, i); ec == std::errc() && p == end) {
+    *out = core::Value::Int(i);
+    return true;
+  }
+  double d;
+  auto [p, ec] = std::from_chars(text.data(), end, d);
+  if (ec != std::errc() || p != end || !std::isfinite(d)) return false;
+  *out = core::Value::Double(d);
   return true;
 }
 
