@@ -71,6 +71,10 @@ class TwoStacks {
   template <typename PartialOf>
   void PopFront(PartialOf&& partial_of) {
     if (front_count_ == 0) Flip(partial_of);
+    // Nothing to pop: only a restored state whose stacks hold fewer elements than its window
+    // (Restore accepts at most `available`) gets here. Popping anyway made the count negative and
+    // Query read before the suffixes (the checkpoint_state fuzzer's finding).
+    if (front_count_ == 0) return;
     ++front_pos_;
     --front_count_;
   }
