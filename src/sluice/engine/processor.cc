@@ -194,6 +194,9 @@ Status Processor::Process(const io::Chunk& chunk, const std::string& source_name
   t = std::chrono::steady_clock::now();
   ApplyShards();
   stage_seconds_[2] += Since(t);
+  // A restored key's state is decoded when the key is first used (lazy restore); a malformed one
+  // stops the engine before any output of this chunk is written or checkpointed.
+  for (const auto& s : shards_) SLUICE_RETURN_IF_ERROR(s->error());
   t = std::chrono::steady_clock::now();
   pool_->Run(pool_->size(), [this](int task) { Finish(task); });
   stage_seconds_[3] += Since(t);

@@ -194,8 +194,9 @@ bool BucketWindow::Restore(StateReader* r) {
 
 bool BucketWindow::RestoreTokens(StateReader* r) {
   const size_t nd = g_.distinct.size();
+  // One list per bucket, in step with the buckets (AdvanceTo and Evict index them by bucket).
   const uint64_t n = r->VarCount(nd);
-  if (n > static_cast<uint64_t>(buckets_.size())) r->Fail();
+  if (n != static_cast<uint64_t>(buckets_.size())) r->Fail();
   tokens_->clear();
   for (uint64_t i = 0; i < n && !r->failed(); ++i) {
     auto& per_column = tokens_->emplace_back(nd);

@@ -215,7 +215,7 @@ core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta,
       continue;
     }
     ++*keys;
-    SLUICE_RETURN_IF_ERROR(shards_[owner]->RestoreKey(ks, key, hash, state));
+    SLUICE_RETURN_IF_ERROR(shards_[owner]->RestoreKey(ks, key, hash, state, delta));
   }
   if (!chunk.done()) return core::Status::Corruption("malformed checkpoint record of key states");
   return core::Status::Ok();

@@ -348,6 +348,83 @@ TEST_P(RoundTrip, FrequentDeltasPatchTheWindows) {
   }
 }
 
+// Every (key, state) entry of a save's key-state records, by key space and key (a full save
+// holds each key once).
+std::map<std::string, std::string> Entries(const Saved& s) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : s.sink.records) {
+    if (static_cast<RecordKind>(k[0]) != RecordKind::kKeys) continue;
+    KeyChunkReader chunk(v);
+    std::string_view key, state;
+    while (chunk.Next(&key, &state)) {
+      EXPECT_TRUE(out.emplace(k.substr(0, 2) + std::string(key), std::string(state)).second);
+    }
+    EXPECT_TRUE(chunk.done());
+  }
+  return out;
+}
+
+// Restore is lazy: keys stay as their entries' bytes (a full save's, a delta's patches after
+// it) until used. An engine restored lazily and one with every key decoded at once (MaterializeAll)
+// save the same keys (a kept full entry is copied, a chain of patches decoded and written whole)
+// and give bit-identical features, as does a restore of the lazy engine's own save.
+TEST_P(RoundTrip, LazyAndDecodedRestoresAgree) {
+  auto c = CompileSpec(Spec(GetParam()));
+  ASSERT_TRUE(c);
+  std::vector<std::string> strings;
+  for (uint32_t seed = 1; seed <= 3; ++seed) {
+    const auto events = MakeEvents(c->p, 500, seed, &strings);
+    Engine ref(*c->cf, 1);
+    std::vector<std::vector<double>> want;
+    for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+    Engine a(*c->cf, 2);
+    size_t i = 0;
+    for (; i < 150; ++i) a.Apply(events[i], i);
+    Saved s = Save(a);
+    {
+      // Saved again before any event, every key is still its entry's bytes: copied as is.
+      Engine copy(*c->cf, 3);
+      ASSERT_TRUE(Restore(s, &copy).ok());
+      EXPECT_EQ(Entries(Save(copy)), Entries(s)) << "seed " << seed;
+    }
+    for (; i < 200; ++i) a.Apply(events[i], i);
+    SaveDelta(a, &s);
+    Engine lazy(*c->cf, 3), decoded(*c->cf, 3);
+    ASSERT_TRUE(Restore(s, &lazy).ok());
+    ASSERT_TRUE(Restore(s, &decoded).ok());
+    int64_t pending = 0;
+    for (auto& sh : lazy.shards_) pending += sh->pending_keys();
+    EXPECT_EQ(pending, lazy.keys()) << "a restored key was decoded before its first use";
+    EXPECT_GT(pending, 0);
+    for (auto& sh : decoded.shards_) {
+      ASSERT_TRUE(sh->MaterializeAll().ok());
+      EXPECT_EQ(sh->pending_keys(), 0);
+    }
+    EXPECT_EQ(decoded.keys(), lazy.keys());
+    // A few events first, so the lazy engine holds decoded and pending keys side by side.
+    for (size_t j = i; j < i + 20; ++j) {
+      ASSERT_TRUE(SameBits(lazy.Apply(events[j], j), want[j])) << "seed " << seed;
+      ASSERT_TRUE(SameBits(decoded.Apply(events[j], j), want[j])) << "seed " << seed;
+    }
+    i += 20;
+    const Saved from_lazy = Save(lazy, 3), from_decoded = Save(decoded);  // parts over both
+    const auto lazy_entries = Entries(from_lazy), decoded_entries = Entries(from_decoded);
+    ASSERT_EQ(lazy_entries.size(), decoded_entries.size());
+    for (auto l = lazy_entries.begin(), d = decoded_entries.begin(); l != lazy_entries.end();
+         ++l, ++d) {
+      ASSERT_EQ(l->first, d->first) << "seed " << seed;
+    }
+    Engine again(*c->cf, 2);
+    ASSERT_TRUE(Restore(from_lazy, &again).ok());
+    for (size_t j = i; j < events.size(); ++j) {
+      ASSERT_TRUE(SameBits(lazy.Apply(events[j], j), want[j])) << "seed " << seed << " event " << j;
+      ASSERT_TRUE(SameBits(decoded.Apply(events[j], j), want[j])) << "seed " << seed;
+      ASSERT_TRUE(SameBits(again.Apply(events[j], j), want[j])) << "seed " << seed;
+    }
+    for (auto& sh : lazy.shards_) EXPECT_TRUE(sh->error().ok());
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Checkpoint, RoundTrip,
                          ::testing::Values("window: 5m", "window: 30m, resolution: 5m", "rows: 4",
                                            "rows: 1", ""));
@@ -414,6 +491,39 @@ TEST(Checkpoint, MalformedRecordsAreErrorsNotCrashes) {
   bad_header.header[0] = 'X';
   Engine b(*c->cf, 1);
   EXPECT_EQ(Restore(bad_header, &b).code(), core::Code::kCorruption);
+}
+
+// A key-state entry whose bytes are malformed but whose chunk is well formed passes a lazy
+// restore; it is found when the key is first used: the shard's error() says so (the engine
+// stops on it) and the key starts afresh. MaterializeAll finds it at once.
+TEST(Checkpoint, AMalformedEntryIsFoundWhenItsKeyIsFirstUsed) {
+  auto c = CompileSpec(Spec("window: 30m, resolution: 5m"));
+  ASSERT_TRUE(c);
+  std::vector<std::string> strings;
+  const auto events = MakeEvents(c->p, 300, 4, &strings);
+  Engine a(*c->cf, 1);
+  for (size_t i = 0; i < 150; ++i) a.Apply(events[i], i);
+  Saved s = Save(a);
+  int broken = 0;
+  for (auto& [k, v] : s.sink.records) {
+    if (static_cast<RecordKind>(k[0]) != RecordKind::kKeys) continue;
+    KeyChunkReader chunk(v);
+    std::string_view key, state;
+    while (chunk.Next(&key, &state)) {  // every entry: a newest time that never ends
+      std::memset(v.data() + (state.data() - v.data()), 0xff, state.size());
+      ++broken;
+    }
+  }
+  ASSERT_GT(broken, 0);
+  Engine b(*c->cf, 1);
+  ASSERT_TRUE(Restore(s, &b).ok());
+  EXPECT_TRUE(b.shards_[0]->error().ok());
+  for (size_t i = 150; i < 300; ++i) b.Apply(events[i], i);
+  EXPECT_EQ(b.shards_[0]->error().code(), core::Code::kCorruption);
+  EXPECT_NE(b.shards_[0]->error().message().find("malformed checkpoint state"), std::string::npos);
+  Engine d(*c->cf, 1);
+  ASSERT_TRUE(Restore(s, &d).ok());
+  EXPECT_EQ(d.shards_[0]->MaterializeAll().code(), core::Code::kCorruption);
 }
 
 // Version 1 (fixed-width) checkpoints are refused with a message that says what to do.

@@ -49,8 +49,9 @@ double Finish(const GroupDef& g, const GroupFeature& f, const double* p, int64_t
 // lines instead of a pointer chase per window group.
 class Shard::KeyState {
  public:
-  static KeyState* Create(const Layout& l) {
-    void* mem = l.pool->Get();
+  static KeyState* Create(const Layout& l) { return CreateAt(l, l.pool->Get()); }
+  // In memory of the caller's (of l.size bytes, 16-aligned); DestroyInPlace ends it.
+  static KeyState* CreateAt(const Layout& l, void* mem) {
     KeyState* st = new (mem) KeyState(&l);
     for (size_t g = 0; g < l.offsets.size(); ++g) {
       ConstructState(l.ks->groups[g], static_cast<char*>(mem) + l.offsets[g]);
@@ -58,10 +59,13 @@ class Shard::KeyState {
     return st;
   }
   void Destroy() {
-    for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->~WindowState();
     BlockPool* pool = layout_->pool.get();
-    this->~KeyState();
+    DestroyInPlace();
     pool->Put(this);
+  }
+  void DestroyInPlace() {
+    for (size_t g = 0; g < layout_->offsets.size(); ++g) group(g)->~WindowState();
+    this->~KeyState();
   }
   WindowState* group(size_t g) {
     return reinterpret_cast<WindowState*>(reinterpret_cast<char*>(this) + layout_->offsets[g]);
@@ -96,7 +100,8 @@ Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
       id_(id),
       num_shards_(num_shards),
       tables_(cf.key_spaces.size()),
-      changed_(cf.key_spaces.size()) {
+      changed_(cf.key_spaces.size()),
+      pending_(cf.key_spaces.size()) {
   for (const auto& ks : cf.key_spaces) {
     Layout l{&ks, {}, 0, nullptr};
     l.size = (sizeof(KeyState) + 15) & ~size_t{15};
@@ -132,9 +137,38 @@ Shard::~Shard() = default;
 Shard::KeyState* Shard::Lookup(int ks, const KeyRef& key) {
   // One probe whether the key is new or not (most keys of a composite key space are new).
   auto it = tables_[ks].lazy_emplace(key, [&](const auto& ctor) {
-    ctor(std::string(key.bytes), KeyStatePtr(KeyState::Create(layouts_[ks])));
+    ctor(std::string(key.bytes), KeyStatePtr(Create(ks, key)));
   });
   return it->second.get();
+}
+
+Shard::KeyState* Shard::Create(int ks, const KeyRef& key) {
+  KeyState* st = KeyState::Create(layouts_[ks]);
+  pending_.Take(ks, key, [&](const PendingStates::Entry& e) {
+    if (Decode(st, e)) return;
+    if (error_.ok()) error_ = Malformed(ks);
+    st->Reset();
+    st->newest = 0;
+  });
+  return st;
+}
+
+bool Shard::Decode(KeyState* st, const PendingStates::Entry& e) {
+  return e.ForEachValue([&](std::string_view value) { return Decode(st, value); });
+}
+
+bool Shard::Decode(KeyState* st, std::string_view value) {
+  StateReader r(value);
+  st->newest = r.SVar();
+  st->fresh = r.U8() != 0;
+  bool ok = !r.failed();
+  for (size_t g = 0; ok && g < st->group_count(); ++g) ok = st->group(g)->Restore(&r);
+  return ok && r.done();
+}
+
+core::Status Shard::Malformed(int ks) const {
+  return core::Status::Corruption("malformed checkpoint state for a key of key space " +
+                                  cf_.key_spaces[ks].name);
 }
 
 void Shard::ApplyBatch(const Row* rows, size_t n, double* out, size_t stride) {
@@ -262,6 +296,14 @@ void Shard::Sweep(int64_t stream_time) {
       }
       return true;
     });
+    // Restored keys not decoded yet: their newest time leads their entry.
+    pending_.EraseIf(static_cast<int>(ks), [&](const PendingStates::Entry& e) {
+      StateReader r(e.value);
+      const int64_t newest = r.SVar();
+      if (r.failed() || !Evictable(newest, stream_time, cf_.ttl_us)) return false;
+      if (tracking_) NoteChanged(ks, e.key, nullptr);
+      return true;
+    });
   }
 }
 
@@ -311,16 +353,46 @@ core::Status Shard::SaveKeysPart(StateSink* sink, int part, int parts) {
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0),
                           static_cast<uint32_t>(part) * KeyChunkWriter::kPartChunks);
-    const size_t lo = PartBound(tables_[ks].size(), part, parts);
-    const size_t hi = PartBound(tables_[ks].size(), part + 1, parts);
+    // The parts share the table's keys, then the pending ones'.
+    const size_t held = tables_[ks].size();
+    const size_t all = held + pending_.size(static_cast<int>(ks));
+    const size_t lo = PartBound(all, part, parts);
+    const size_t hi = PartBound(all, part + 1, parts);
     size_t i = 0;
-    for (auto it = tables_[ks].begin(); i < hi; ++it, ++i) {
+    for (auto it = tables_[ks].begin(); i < std::min(hi, held); ++it, ++i) {
       if (i < lo) continue;  // stepping over a slot reads only its control byte
       KeyState* state = it->second.get();
       state->changed = false;
       SLUICE_RETURN_IF_ERROR(
           chunks.Add(it->first, [&](StateWriter* w) { SaveKey(state, true, w); }));
     }
+    // A pending full entry is what SaveKey would write for it: copied as is. A pending patch is
+    // decoded into a scratch state to be written whole: the part's own memory, not the key
+    // space's BlockPool, which parts running at once on other threads must not share.
+    core::Status status;
+    std::unique_ptr<char[]> scratch_mem;
+    KeyState* scratch = nullptr;
+    pending_.ForRange(static_cast<int>(ks), std::max(lo, held) - held, hi > held ? hi - held : 0,
+                      [&](const PendingStates::Entry& e) {
+      if (!status.ok()) return;
+      if (!e.patch) {
+        status = chunks.Add(e.key, [&](StateWriter* w) { w->Raw(e.value.data(), e.value.size()); });
+        return;
+      }
+      if (!scratch) {
+        scratch_mem.reset(new char[layouts_[ks].size]);  // 16-aligned, as the pool's blocks
+        scratch = KeyState::CreateAt(layouts_[ks], scratch_mem.get());
+      } else {
+        scratch->Reset();
+      }
+      if (!Decode(scratch, e)) {
+        status = Malformed(static_cast<int>(ks));
+        return;
+      }
+      status = chunks.Add(e.key, [&](StateWriter* w) { SaveKey(scratch, true, w); });
+    });
+    if (scratch) scratch->DestroyInPlace();
+    SLUICE_RETURN_IF_ERROR(status);
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
   }
   return core::Status::Ok();
@@ -380,8 +452,10 @@ core::Status Shard::SaveChangesPart(StateSink* sink, uint64_t delta_seq, int par
 }
 
 void Shard::Reserve(int ks, size_t more, size_t total) {
-  if (ks >= 0 && ks < static_cast<int>(tables_.size()))
-    tables_[ks].reserve(std::max(tables_[ks].size() + more, total));
+  if (ks < 0 || ks >= static_cast<int>(tables_.size())) return;
+  // Restored keys wait in pending_ until used; the table takes them one by one.
+  pending_.Reserve(ks, std::max(pending_.size(ks) + more, total));
+  tables_[ks].reserve(std::max(tables_[ks].size() + more, total));
 }
 
 // Restore's checks of an entry: a known key space, and a key this shard owns.
@@ -396,31 +470,59 @@ core::Status Shard::CheckOwned(int ks, uint64_t hash) const {
 
 core::Status Shard::EraseKey(int ks, std::string_view key, uint64_t hash) {
   SLUICE_RETURN_IF_ERROR(CheckOwned(ks, hash));
-  tables_[ks].erase(KeyRef{key, hash, false});
+  const KeyRef ref{key, hash, false};
+  if (tables_[ks].erase(ref) == 0) pending_.Erase(ks, ref);
   return core::Status::Ok();
 }
 
 core::Status Shard::RestoreKey(int ks, std::string_view key, uint64_t hash,
-                               std::string_view value) {
+                               std::string_view value, bool patch) {
   SLUICE_RETURN_IF_ERROR(CheckOwned(ks, hash));
-  // By KeyRef: the table reuses the hash instead of hashing the key again. A new key starts
-  // fresh; a present one takes the entry as a patch over its state.
+  // By KeyRef: the tables reuse the hash instead of hashing the key again. A key not held yet is
+  // kept as its entry's bytes (lazy restore); a held one is decoded, and takes this entry as a
+  // patch over its state.
   const KeyRef ref{key, hash, false};
-  auto it = tables_[ks].lazy_emplace(ref, [&](const auto& ctor) {
-    ctor(std::string(key), KeyStatePtr(KeyState::Create(layouts_[ks])));
-  });
-  KeyState* st = it->second.get();
-  StateReader r(value);
-  st->newest = r.SVar();
-  st->fresh = r.U8() != 0;
-  bool ok = !r.failed();
-  for (size_t g = 0; ok && g < st->group_count(); ++g) ok = st->group(g)->Restore(&r);
-  if (!ok || !r.done()) {
+  auto it = tables_[ks].find(ref);
+  if (it == tables_[ks].end()) {
+    if (value.size() < PendingStates::kMaxValue) {  // after the key's kept entries, if any
+      pending_.Add(ks, ref, value, patch);
+      return core::Status::Ok();
+    }
+    // Too long for an entry's length field: the key's kept entries and this one decoded now.
+    KeyStatePtr st(KeyState::Create(layouts_[ks]));
+    bool malformed = false;
+    pending_.Take(ks, ref, [&](const PendingStates::Entry& e) { malformed = !Decode(st.get(), e); });
+    if (malformed) return Malformed(ks);
+    it = tables_[ks].emplace(std::string(key), std::move(st)).first;
+  }
+  if (!Decode(it->second.get(), value)) {
     tables_[ks].erase(it);
-    return core::Status::Corruption("malformed checkpoint state for a key of key space " +
-                                    cf_.key_spaces[ks].name);
+    return Malformed(ks);
   }
   return core::Status::Ok();
+}
+
+core::Status Shard::MaterializeAll() {
+  core::Status status;
+  for (size_t ks = 0; ks < tables_.size(); ++ks) {
+    auto& table = tables_[ks];
+    table.reserve(table.size() + pending_.size(static_cast<int>(ks)));
+    pending_.TakeAll(static_cast<int>(ks), [&](const PendingStates::Entry& e) {
+      KeyStatePtr st(KeyState::Create(layouts_[ks]));
+      if (!Decode(st.get(), e)) {
+        if (status.ok()) status = Malformed(static_cast<int>(ks));
+        return;
+      }
+      table.emplace(std::string(e.key), std::move(st));
+    });
+  }
+  return status;
+}
+
+int64_t Shard::pending_keys() const {
+  int64_t n = 0;
+  for (size_t ks = 0; ks < tables_.size(); ++ks) n += pending_.size(static_cast<int>(ks));
+  return n;
 }
 
 size_t Shard::EventBytes() const {
@@ -436,7 +538,7 @@ size_t Shard::EventBytes() const {
 int64_t Shard::keys() const {
   int64_t n = 0;
   for (const auto& t : tables_) n += static_cast<int64_t>(t.size());
-  return n;
+  return n + pending_keys();
 }
 
 }  // namespace sluice::features

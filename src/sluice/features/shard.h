@@ -15,6 +15,7 @@
 #include "sluice/features/block_pool.h"
 #include "sluice/features/compiled.h"
 #include "sluice/features/keys.h"
+#include "sluice/features/pending_states.h"
 #include "sluice/features/state_codec.h"
 #include "sluice/features/window_state.h"
 
@@ -63,18 +64,28 @@ class Shard {
   void TrackChanges() { tracking_ = true; }
   // One entry written by SaveKeysPart or SaveChangesPart of any shard of any shard count: the key must be
   // one this shard owns now (OwnerShard of its hash, XXH3_64bits of its bytes). An entry of
-  // SaveChanges patches the key's state as the previous checkpoint left it (the stored events
-  // since then), so entries are restored in the order they were written; a new key starts from a
-  // fresh state. EraseKey drops one (a tombstone), present or not.
+  // SaveChanges (`patch`) patches the key's state as the previous checkpoint left it (the stored
+  // events since then), so entries are restored in the order they were written; a new key starts
+  // from a fresh state. EraseKey drops one (a tombstone), present or not.
+  // Restore is lazy (pending_states.h): the entries of a key not decoded yet are kept as bytes
+  // and decoded when the key is first needed; a decoded key's is decoded now. An entry found malformed
+  // when decoded later makes error() fail (the key starts afresh); MaterializeAll decodes every
+  // kept entry now and returns the first malformed one's error.
   core::Status RestoreKey(int key_space, std::string_view key, uint64_t hash,
-                          std::string_view value);
+                          std::string_view value, bool patch = false);
   core::Status EraseKey(int key_space, std::string_view key, uint64_t hash);
+  core::Status MaterializeAll();
+  // Ok, or the first malformed restored entry found since (the engine stops on it).
+  const core::Status& error() const { return error_; }
+  // Keys restored and not decoded yet.
+  int64_t pending_keys() const;
   // Room for `more` keys of a key space beyond those held (restore knows a chunk's size), and
   // for at least `total` keys in all (restore's estimate of all the keys it will bring).
   void Reserve(int key_space, size_t more, size_t total = 0);
 
   int64_t keys() const;
-  // Bytes of raw events held by all windows (what a window must keep, whatever the design).
+  // Bytes of raw events held by all windows (what a window must keep, whatever the design), of
+  // the keys decoded (restored keys not yet used are not counted).
   size_t EventBytes() const;
   int id() const { return id_; }
 
@@ -95,6 +106,12 @@ class Shard {
   void ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, int64_t seq,
                   const core::Value* fields, bool in_order, int64_t newest, double* row);
   KeyState* Lookup(int ks, const KeyRef& key);
+  // A new state for a key not in the table: its pending entry decoded, or a fresh one.
+  KeyState* Create(int ks, const KeyRef& key);
+  // Decodes a key's entry over its state; false when the entry is malformed.
+  static bool Decode(KeyState* st, std::string_view value);
+  static bool Decode(KeyState* st, const PendingStates::Entry& e);  // each of its values
+  core::Status Malformed(int ks) const;
   // SaveChanges reads states this many entries after asking for their memory.
   static constexpr int kAhead = 8;
   void PrefetchBlock(size_t ks, const KeyState* st) const;
@@ -123,6 +140,8 @@ class Shard {
   std::vector<std::string> changed_;
   int64_t changed_count_ = 0;
   bool tracking_ = false;
+  PendingStates pending_;  // restored keys not decoded yet (not in tables_)
+  core::Status error_;
 };
 
 }  // namespace sluice::features
