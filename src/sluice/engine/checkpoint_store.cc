@@ -550,11 +550,10 @@ Status WriteCheckpoint(CheckpointStore* store, uint64_t id, std::vector<SourcePo
   return (*writer)->Commit(std::move(info));
 }
 
-// With several shards, their key states are restored in parallel: chunks are read in batches,
-// and each batch is one ThreadPool step in which every shard's task restores, in record order,
-// the keys its shard owns (StateRestorer::KeyChunkInto). Restoring is mostly allocating and
-// first touching the state's memory, which the threads do side by side; reading is a small share
-// (docs/benchmarks.md), so it is not overlapped. A batch holds at most kRestoreBatchBytes.
+// Records are restored in the store's order, on the calling thread, whatever the shard count:
+// restore is lazy (features/pending_states.h), so each key costs a copy of its entry and a table
+// slot, and a thread per shard would only add copies of the chunks it hands them
+// (docs/benchmarks.md, "Checkpoints").
 Result<CheckpointInfo> RestoreLatest(CheckpointStore* store, const features::CompiledFeatures& cf,
                                      features::Admission* admission,
                                      const std::vector<features::Shard*>& shards) {
@@ -562,40 +561,8 @@ Result<CheckpointInfo> RestoreLatest(CheckpointStore* store, const features::Com
   if (!reader.ok()) return reader.status();
   features::StateRestorer restorer(cf, admission, shards);
   SLUICE_RETURN_IF_ERROR(restorer.Header((*reader)->info().state_header));
-  if (shards.size() <= 1) {
-    SLUICE_RETURN_IF_ERROR((*reader)->ForEach(
-        [&](std::string_view k, std::string_view v) { return restorer.Record(k, v); }));
-    return (*reader)->info();
-  }
-  constexpr size_t kRestoreBatchBytes = 32 << 20;
-  ThreadPool pool(static_cast<int>(shards.size()));
-  std::vector<std::pair<std::string, std::string>> batch;
-  size_t batch_bytes = 0;
-  std::vector<Status> errors(shards.size());
-  std::vector<int64_t> keys(shards.size());
-  auto restore_batch = [&]() -> Status {
-    if (batch.empty()) return Status::Ok();
-    pool.Run(static_cast<int>(shards.size()), [&](int i) {
-      for (const auto& [k, v] : batch) {
-        if (!errors[i].ok()) return;
-        errors[i] = restorer.KeyChunkInto(static_cast<size_t>(i), k, v, &keys[i]);
-      }
-    });
-    batch.clear();
-    batch_bytes = 0;
-    for (const Status& e : errors) SLUICE_RETURN_IF_ERROR(e);
-    return Status::Ok();
-  };
-  SLUICE_RETURN_IF_ERROR((*reader)->ForEach([&](std::string_view k, std::string_view v) {
-    if (!features::StateRestorer::IsKeyChunk(k)) {
-      SLUICE_RETURN_IF_ERROR(restore_batch());  // records apply in their order
-      return restorer.Record(k, v);
-    }
-    batch.emplace_back(k, v);
-    batch_bytes += k.size() + v.size();
-    return batch_bytes >= kRestoreBatchBytes ? restore_batch() : Status::Ok();
-  }));
-  SLUICE_RETURN_IF_ERROR(restore_batch());
+  SLUICE_RETURN_IF_ERROR((*reader)->ForEach(
+      [&](std::string_view k, std::string_view v) { return restorer.Record(k, v); }));
   return (*reader)->info();
 }
 

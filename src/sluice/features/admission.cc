@@ -2,6 +2,7 @@
 
 #include <absl/container/flat_hash_set.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -91,12 +92,21 @@ void Admission::SaveHeader(StateWriter* w) const {
   w->I64(stream_time_);
   w->I64(last_sweep_);
   w->U64(delta_seq_);
+  for (const auto& m : newest_) w->Var(m.size());
 }
 
-bool Admission::RestoreHeader(StateReader* r) {
+bool Admission::RestoreHeader(StateReader* r, bool key_counts) {
   stream_time_ = r->I64();
   last_sweep_ = r->I64();
   delta_seq_ = r->U64();
+  // Each key space's key count (format 5 on): its table is sized once rather than grown by
+  // rehashing through tables of 1/2, 1/4, ... the size. A hint only: a corrupted count sizes a
+  // table wrongly (up to kMaxReserve), and the restored keys are what they are.
+  constexpr uint64_t kMaxReserve = uint64_t{1} << 26;
+  for (size_t ks = 0; key_counts && ks < newest_.size(); ++ks) {
+    const uint64_t n = r->Var();
+    if (!r->failed()) newest_[ks].reserve(static_cast<size_t>(std::min(n, kMaxReserve)));
+  }
   return !r->failed();
 }
 

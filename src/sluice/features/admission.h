@@ -42,7 +42,8 @@ class Admission {
   uint64_t delta_seq() const { return delta_seq_; }
   // Into an Admission that has seen no event: the header, then the chunks in any order, then
   // the per-key records.
-  bool RestoreHeader(StateReader* r);
+  // key_counts: the header holds each key space's key count (state format 5 on).
+  bool RestoreHeader(StateReader* r, bool key_counts);
   core::Status RestoreKeys(int key_space, std::string_view value);
   core::Status RestoreDelta(int key_space, std::string_view value);
 

@@ -127,10 +127,10 @@ core::Status StateRestorer::Header(std::string_view header) {
   if (r.failed() || std::memcmp(magic, kMagic, 4) != 0)
     return core::Status::Corruption("not a Sluice state checkpoint (bad header magic)");
   const uint32_t version = r.U32();
-  if (version != kStateFormatVersion) {
+  if (version < kOldestStateFormatRead || version > kStateFormatVersion) {
     return core::Status::InvalidArgument(
         "checkpoint state format version " + std::to_string(version) + ", this build reads " +
-        std::to_string(kStateFormatVersion) +
+        std::to_string(kOldestStateFormatRead) + " to " + std::to_string(kStateFormatVersion) +
         ": restore refused; run the build that wrote it, or start with an empty state directory");
   }
   const uint64_t fp = r.U64(), mine = LayoutFingerprint(cf_);
@@ -141,7 +141,7 @@ core::Status StateRestorer::Header(std::string_view header) {
         std::to_string(fp) + ", this spec's is " + std::to_string(mine) +
         "): restore refused; run with the spec it was taken with, or start without it");
   }
-  if (!admission_->RestoreHeader(&r) || !r.done())
+  if (!admission_->RestoreHeader(&r, version >= 5) || !r.done())
     return core::Status::Corruption("malformed checkpoint header");
   // The restored state is the checkpoint: changes from here on are what the next delta holds.
   admission_->TrackChanges();
@@ -161,31 +161,13 @@ core::Status StateRestorer::Record(std::string_view key, std::string_view value)
       return admission_->RestoreDelta(ks, value);
     case RecordKind::kKeys:
     case RecordKind::kKeysDelta:
-      return KeyChunk(ks, value, static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta, -1,
-                      &keys_);
+      return KeyChunk(ks, value, static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta);
   }
   return core::Status::Corruption("checkpoint record of unknown kind");
 }
 
-bool StateRestorer::IsKeyChunk(std::string_view key) {
-  return key.size() >= 2 && (static_cast<RecordKind>(key[0]) == RecordKind::kKeys ||
-                             static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta);
-}
-
-core::Status StateRestorer::KeyChunkInto(size_t shard, std::string_view key, std::string_view value,
-                                         int64_t* keys) {
-  if (!header_) return core::Status::Internal("checkpoint records restored before the header");
-  if (!IsKeyChunk(key) || shard >= shards_.size())
-    return core::Status::Internal("KeyChunkInto: not a key-state chunk, or no such shard");
-  return KeyChunk(static_cast<uint8_t>(key[1]), value,
-                  static_cast<RecordKind>(key[0]) == RecordKind::kKeysDelta,
-                  static_cast<int>(shard), keys);
-}
-
-// A chunk of KeyChunkWriter entries: each key to the shard that owns it now (`only` >= 0: only
-// the keys of shards_[only]; the others are skipped, and still checked for form).
-core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta, int only,
-                                     int64_t* keys) {
+// A chunk of KeyChunkWriter entries: each key to the shard that owns it now.
+core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta) {
   if (ks >= static_cast<int>(cf_.key_spaces.size()))
     return core::Status::Corruption("checkpoint record for unknown key space " +
                                     std::to_string(ks));
@@ -199,9 +181,7 @@ core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta,
     const auto spread = [&](size_t n) { return n / shards_.size() + n / shards_.size() / 8 + 8; };
     const size_t per_shard = spread(chunk.size());
     const size_t total = spread(static_cast<size_t>(admission_->keys(ks)));
-    for (int i = 0; i < num_shards; ++i) {
-      if (only < 0 || only == i) shards_[i]->Reserve(ks, per_shard, total);
-    }
+    for (Shard* shard : shards_) shard->Reserve(ks, per_shard, total);
   }
   std::string_view key, state;
   while (chunk.Next(&key, &state)) {
@@ -209,12 +189,11 @@ core::Status StateRestorer::KeyChunk(int ks, std::string_view value, bool delta,
       return core::Status::Corruption("malformed checkpoint record of key states");
     const uint64_t hash = XXH3_64bits(key.data(), key.size());
     const int owner = OwnerShard(hash, num_shards);
-    if (only >= 0 && owner != only) continue;
     if (state.empty()) {
       SLUICE_RETURN_IF_ERROR(shards_[owner]->EraseKey(ks, key, hash));
       continue;
     }
-    ++*keys;
+    ++keys_;
     SLUICE_RETURN_IF_ERROR(shards_[owner]->RestoreKey(ks, key, hash, state, delta));
   }
   if (!chunk.done()) return core::Status::Corruption("malformed checkpoint record of key states");

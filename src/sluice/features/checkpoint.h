@@ -30,8 +30,11 @@ namespace sluice::features {
 // overrides. 3: key states in chunks of up to 4096 keys (KeyChunkWriter) instead of a record per
 // key. 4: a delta's key states hold the stored events as a patch over the previous save's (the
 // rows popped, the rows kept, the rows after them: EventStore::Save) instead of every event.
+// 5: the header holds each key space's key count, so restore sizes the key tables once; a
+// format 4 checkpoint is still read (without it).
 // Checkpoints of other versions are refused (restore says so): start with a fresh state dir.
-inline constexpr uint32_t kStateFormatVersion = 4;
+inline constexpr uint32_t kStateFormatVersion = 5;
+inline constexpr uint32_t kOldestStateFormatRead = 4;
 
 // A hash of everything the saved bytes depend on: key spaces, window groups (kind, sizes, value
 // columns, partial layout, count_distinct columns), allowed_lateness and state_ttl. Features that
@@ -82,17 +85,9 @@ class StateRestorer {
   // Key states restored (a key restored by the base and again by a delta counts twice).
   int64_t keys() const { return keys_; }
 
-  // Restoring the shards in parallel (engine::RestoreLatest, a ThreadPool task per shard): a
-  // record for which IsKeyChunk holds may instead be given to KeyChunkInto once per shard, in
-  // record order per shard, never two calls for one shard at once; every other record goes to
-  // Record as usual.
-  // Restores only the entries shard `shard` owns and adds them to *keys (not to keys()).
-  static bool IsKeyChunk(std::string_view key);
-  core::Status KeyChunkInto(size_t shard, std::string_view key, std::string_view value,
-                            int64_t* keys);
 
  private:
-  core::Status KeyChunk(int key_space, std::string_view value, bool delta, int only, int64_t* keys);
+  core::Status KeyChunk(int key_space, std::string_view value, bool delta);
   const CompiledFeatures& cf_;
   Admission* admission_;
   std::vector<Shard*> shards_;

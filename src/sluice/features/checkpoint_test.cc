@@ -572,8 +572,39 @@ TEST(Checkpoint, RefusesAnOlderFormatVersion) {
   std::memcpy(s.header.data() + 4, &v3, 4);
   const core::Status st = Restore(s, &b);
   EXPECT_EQ(st.code(), core::Code::kInvalidArgument);
-  EXPECT_NE(st.message().find("format version 3, this build reads 4"), std::string::npos)
+  EXPECT_NE(st.message().find("format version 3, this build reads 4 to 5"), std::string::npos)
       << st.message();
+}
+
+// Format 4 is format 5 without the key counts at the header's end: still read, with the same
+// result.
+TEST(Checkpoint, ReadsFormat4) {
+  auto c = CompileSpec(Spec("window: 30m, resolution: 5m"));
+  ASSERT_TRUE(c);
+  std::vector<std::string> strings;
+  const auto events = MakeEvents(c->p, 300, 6, &strings);
+  Engine ref(*c->cf, 1), a(*c->cf, 2);
+  for (size_t i = 0; i < 150; ++i) {
+    ref.Apply(events[i], i);
+    a.Apply(events[i], i);
+  }
+  Saved s = Save(a);
+  // magic, version, layout fingerprint, key space count, stream time, last sweep, delta sequence
+  constexpr size_t kFormat4Header = 4 + 4 + 8 + 4 + 8 + 8 + 8;
+  ASSERT_EQ(s.header.size(), kFormat4Header + c->cf->key_spaces.size());  // one-byte counts
+  Saved v4 = s;
+  v4.header.resize(kFormat4Header);
+  const uint32_t four = 4;
+  std::memcpy(v4.header.data() + 4, &four, 4);
+  Engine b(*c->cf, 3);
+  ASSERT_TRUE(Restore(v4, &b).ok());
+  EXPECT_EQ(b.keys(), a.keys());
+  for (size_t i = 150; i < events.size(); ++i)
+    ASSERT_TRUE(SameBits(b.Apply(events[i], i), ref.Apply(events[i], i))) << "event " << i;
+  Saved v5_short = s;  // a format 5 header without its counts is malformed
+  v5_short.header.resize(kFormat4Header);
+  Engine e(*c->cf, 1);
+  EXPECT_EQ(Restore(v5_short, &e).code(), core::Code::kCorruption);
 }
 
 // Changes are tracked from the first save or restore only: an engine that never checkpoints keeps
