@@ -13,7 +13,10 @@
 // (--restore-runs: restores into a fresh engine R times, each run with both limits, medians are
 //  reported; --restore-shards: restores into S shards).
 //
-// Prints one JSON object; restore_keys_per_s is the figure against the 2M keys/s target.
+// Prints one JSON object; restore_keys_per_s is the figure against the 2M keys/s target. Restore
+// is lazy (features/pending_states.h): decode_all_s is the time to decode every restored key
+// afterwards (Shard::MaterializeAll), which a run pays at each key's first event;
+// restore_and_decode_keys_per_s counts both.
 #include <malloc.h>
 #include <sys/mman.h>
 

@@ -425,7 +425,8 @@ Result<RunStats> Runtime::Run() {
     LogWarnings();
     const auto read_at = Clock::now();
     if (!chunk_.records.empty()) {
-      if (processor_.records() == 0) first_batch_ = read_at;
+      // This process's first batch (records() counts on from a restored checkpoint's position).
+      if (first_batch_ == Clock::time_point{}) first_batch_ = read_at;
       SLUICE_RETURN_IF_ERROR(Batch(read_at));
       last_batch_ = Clock::now();
       dirty_ = true;

@@ -120,6 +120,12 @@ StateRestorer::StateRestorer(const CompiledFeatures& cf, Admission* admission,
                              std::vector<Shard*> shards)
     : cf_(cf), admission_(admission), shards_(std::move(shards)) {}
 
+StateRestorer::~StateRestorer() { UsePages(nullptr); }
+
+void StateRestorer::UsePages(PrefaultedHugePages* pages) {
+  for (Shard* s : shards_) s->UsePages(pages);
+}
+
 core::Status StateRestorer::Header(std::string_view header) {
   StateReader r(header);
   char magic[4];

@@ -80,6 +80,13 @@ class StateRestorer {
   // seen no event, and outlive the restorer.
   StateRestorer(const CompiledFeatures& cf, Admission* admission, std::vector<Shard*> shards);
 
+  ~StateRestorer();  // the shards stop using the pages of UsePages
+  StateRestorer(const StateRestorer&) = delete;
+  StateRestorer& operator=(const StateRestorer&) = delete;
+  // The shards copy restored entries into pages prefaulted by `pages` (another thread), which
+  // must outlive the restorer.
+  void UsePages(PrefaultedHugePages* pages);
+
   core::Status Header(std::string_view header);
   core::Status Record(std::string_view key, std::string_view value);
   // Key states restored (a key restored by the base and again by a delta counts twice).

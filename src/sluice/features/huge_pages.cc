@@ -3,7 +3,11 @@
 #include <sys/mman.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 namespace sluice::features {
 
@@ -34,5 +38,58 @@ void UnmapHuge(void* p, size_t bytes) {
 }
 
 size_t MappedHugeBytes() { return mapped.load(std::memory_order_relaxed); }
+
+struct PrefaultedHugePages::State {
+  std::mutex mu;
+  std::condition_variable cv;  // a page taken, or stop
+  std::deque<void*> ready;
+  bool stop = false;
+  int ahead;
+  std::thread thread;
+};
+
+PrefaultedHugePages::PrefaultedHugePages(int ahead) : state_(std::make_unique<State>()) {
+  State* st = state_.get();
+  st->ahead = ahead < 1 ? 1 : ahead;
+  st->thread = std::thread([st] {
+    std::unique_lock<std::mutex> lock(st->mu);
+    while (true) {
+      st->cv.wait(lock, [st] { return st->stop || st->ready.size() < static_cast<size_t>(st->ahead); });
+      if (st->stop) return;
+      lock.unlock();
+      void* p = MapHuge(kHugePage);
+      // One write per small page faults the whole huge page in (or each small page where huge
+      // pages are off).
+      for (size_t off = 0; p && off < kHugePage; off += 4096) static_cast<volatile char*>(p)[off] = 0;
+      lock.lock();
+      if (!p) return;  // the system refuses: Take maps its own (and fails the same way)
+      st->ready.push_back(p);
+    }
+  });
+}
+
+PrefaultedHugePages::~PrefaultedHugePages() {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->stop = true;
+  }
+  state_->cv.notify_all();
+  state_->thread.join();
+  for (void* p : state_->ready) UnmapHuge(p, kHugePage);
+}
+
+void* PrefaultedHugePages::Take() {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (!state_->ready.empty()) {
+      void* p = state_->ready.front();
+      state_->ready.pop_front();
+      state_->cv.notify_all();
+      return p;
+    }
+  }
+  state_->cv.notify_all();
+  return MapHuge(kHugePage);
+}
 
 }  // namespace sluice::features

@@ -20,6 +20,26 @@ void UnmapHuge(void* p, size_t bytes);
 // Bytes MapHuge'd and not yet unmapped, in the whole process (malloc statistics do not see them).
 size_t MappedHugeBytes();
 
+// Huge pages mapped and first touched ahead of use by a thread of its own, so that a caller
+// filling many of them in a row (a restore copying key entries, pending_states.h) does not wait
+// for the kernel to zero each one: on the project's VMs zeroing fresh memory is most of a
+// restore's time, and this moves it to the other core. Keeps up to `ahead` pages ready; Take
+// never waits (with none ready it maps a page itself). One consumer thread.
+class PrefaultedHugePages {
+ public:
+  explicit PrefaultedHugePages(int ahead = 8);
+  ~PrefaultedHugePages();  // stops the thread, unmaps the pages not taken
+  PrefaultedHugePages(const PrefaultedHugePages&) = delete;
+  PrefaultedHugePages& operator=(const PrefaultedHugePages&) = delete;
+  // kHugePage bytes at a kHugePage boundary (as MapHuge(kHugePage)), or nullptr when the system
+  // refuses the mapping. Free with UnmapHuge(p, kHugePage).
+  void* Take();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // std::allocator, except that blocks of kHugePage bytes or more are MapHuge'd: for hash tables
 // whose slot arrays grow to many megabytes.
 template <typename T>

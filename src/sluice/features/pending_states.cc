@@ -50,7 +50,7 @@ void PendingStates::Add(int ks, const KeyRef& key, std::string_view value, bool 
   constexpr size_t kFirst = Round8(sizeof(Block));
   if (!block_ || used_ + need > block_->bytes) {
     const size_t bytes = (kFirst + need + kHugePage - 1) / kHugePage * kHugePage;
-    void* mem = MapHuge(bytes);
+    void* mem = pages_ && bytes == kHugePage ? pages_->Take() : MapHuge(bytes);
     if (!mem) throw std::bad_alloc();
     Block* old = block_;
     block_ = new (mem) Block{bytes, 0};

@@ -55,6 +55,8 @@ class PendingStates {
   PendingStates(const PendingStates&) = delete;
   PendingStates& operator=(const PendingStates&) = delete;
 
+  // Blocks from `pages` while set (a restore: engine::RestoreLatest), else mapped here.
+  void set_pages(PrefaultedHugePages* pages) { pages_ = pages; }
   bool empty() const { return count_ == 0; }
   size_t size(int ks) const { return sets_[ks].size(); }
   void Reserve(int ks, size_t n) { sets_[ks].reserve(n); }
@@ -140,6 +142,7 @@ class PendingStates {
 
   std::vector<Set> sets_;  // per key space
   size_t count_ = 0;
+  PrefaultedHugePages* pages_ = nullptr;
   Block* block_ = nullptr;  // the block entries are added to
   size_t used_ = 0;         // bytes of it in use
 };

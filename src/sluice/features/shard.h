@@ -79,6 +79,8 @@ class Shard {
   const core::Status& error() const { return error_; }
   // Keys restored and not decoded yet.
   int64_t pending_keys() const;
+  // Restored entries are copied into pages from `pages` while set (StateRestorer::UsePages).
+  void UsePages(PrefaultedHugePages* pages) { pending_.set_pages(pages); }
   // Room for `more` keys of a key space beyond those held (restore knows a chunk's size), and
   // for at least `total` keys in all (restore's estimate of all the keys it will bring).
   void Reserve(int key_space, size_t more, size_t total = 0);
