@@ -45,22 +45,28 @@ struct PrefaultedHugePages::State {
   std::deque<void*> ready;
   bool stop = false;
   int ahead;
+  int taken = 0;  // Take calls (the consumer's only)
   std::thread thread;
 };
 
 PrefaultedHugePages::PrefaultedHugePages(int ahead) : state_(std::make_unique<State>()) {
+  state_->ahead = ahead < 1 ? 1 : ahead;
+}
+
+void PrefaultedHugePages::Start() {
   State* st = state_.get();
-  st->ahead = ahead < 1 ? 1 : ahead;
   st->thread = std::thread([st] {
     std::unique_lock<std::mutex> lock(st->mu);
     while (true) {
-      st->cv.wait(lock, [st] { return st->stop || st->ready.size() < static_cast<size_t>(st->ahead); });
+      st->cv.wait(lock,
+                  [st] { return st->stop || st->ready.size() < static_cast<size_t>(st->ahead); });
       if (st->stop) return;
       lock.unlock();
       void* p = MapHuge(kHugePage);
       // One write per small page faults the whole huge page in (or each small page where huge
       // pages are off).
-      for (size_t off = 0; p && off < kHugePage; off += 4096) static_cast<volatile char*>(p)[off] = 0;
+      for (size_t off = 0; p && off < kHugePage; off += 4096)
+        static_cast<volatile char*>(p)[off] = 0;
       lock.lock();
       if (!p) return;  // the system refuses: Take maps its own (and fails the same way)
       st->ready.push_back(p);
@@ -74,11 +80,12 @@ PrefaultedHugePages::~PrefaultedHugePages() {
     state_->stop = true;
   }
   state_->cv.notify_all();
-  state_->thread.join();
+  if (state_->thread.joinable()) state_->thread.join();
   for (void* p : state_->ready) UnmapHuge(p, kHugePage);
 }
 
 void* PrefaultedHugePages::Take() {
+  if (++state_->taken == 2) Start();
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     if (!state_->ready.empty()) {

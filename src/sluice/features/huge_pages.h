@@ -24,7 +24,8 @@ size_t MappedHugeBytes();
 // filling many of them in a row (a restore copying key entries, pending_states.h) does not wait
 // for the kernel to zero each one: on the project's VMs zeroing fresh memory is most of a
 // restore's time, and this moves it to the other core. Keeps up to `ahead` pages ready; Take
-// never waits (with none ready it maps a page itself). One consumer thread.
+// never waits (with none ready it maps a page itself). The thread starts at the second Take, so
+// a caller that needs one page (a small restore) starts nothing. One consumer thread.
 class PrefaultedHugePages {
  public:
   explicit PrefaultedHugePages(int ahead = 8);
@@ -36,6 +37,7 @@ class PrefaultedHugePages {
   void* Take();
 
  private:
+  void Start();
   struct State;
   std::unique_ptr<State> state_;
 };

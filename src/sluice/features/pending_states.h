@@ -1,11 +1,12 @@
 #pragma once
 // Restored key states not decoded yet (lazy restore, docs/checkpoints.md). A restore reads every
 // key's entry from the checkpoint; decoding each into a live state up front would allocate and
-// first touch ~1 KB per key before the first event (the restore's largest cost, docs/benchmarks.md).
-// Instead a shard keeps each entry's bytes here, as the checkpoint held them, and decodes a key
-// when the key is first needed: its first event, a later delta's patch, a save that cannot copy
-// the bytes, a sweep that finds it expired (it is dropped, not decoded). Flink's RocksDB state
-// backend works the same way: a restored key's state is read when it is first accessed.
+// first touch ~1 KB per key before the first event (the restore's largest cost,
+// docs/benchmarks.md). Instead a shard keeps each entry's bytes here, as the checkpoint held them
+// (a later delta's entry for the key chained after them), and decodes a key when it is first
+// needed: its first event, or a save that cannot copy the bytes; a sweep that finds it expired
+// drops it undecoded. Flink's RocksDB state backend works the same way: a restored key's state is
+// read when it is first accessed.
 //
 // Entries are copied back to back into blocks of huge pages (huge_pages.h), each block counting
 // its live entries and unmapped when the last one is taken; one table per key space maps a key to

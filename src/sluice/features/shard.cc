@@ -491,7 +491,8 @@ core::Status Shard::RestoreKey(int ks, std::string_view key, uint64_t hash,
     // Too long for an entry's length field: the key's kept entries and this one decoded now.
     KeyStatePtr st(KeyState::Create(layouts_[ks]));
     bool malformed = false;
-    pending_.Take(ks, ref, [&](const PendingStates::Entry& e) { malformed = !Decode(st.get(), e); });
+    pending_.Take(ks, ref,
+                  [&](const PendingStates::Entry& e) { malformed = !Decode(st.get(), e); });
     if (malformed) return Malformed(ks);
     it = tables_[ks].emplace(std::string(key), std::move(st)).first;
   }
