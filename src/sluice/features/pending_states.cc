@@ -45,7 +45,7 @@ PendingStates::Entry PendingStates::Read(const char* blob) {
   return {{key, k}, {key + k, v & ~kPatchBit}, patch, blob};
 }
 
-void PendingStates::Add(int ks, const KeyRef& key, std::string_view value, bool patch) {
+size_t PendingStates::Add(int ks, const KeyRef& key, std::string_view value, bool patch) {
   const size_t need = Round8(kEntryHeader + key.bytes.size() + value.size());
   constexpr size_t kFirst = Round8(sizeof(Block));
   if (!block_ || used_ + need > block_->bytes) {
@@ -76,6 +76,9 @@ void PendingStates::Add(int ks, const KeyRef& key, std::string_view value, bool 
     it->blob = blob;
   }
   std::memcpy(blob, &prev, sizeof prev);
+  size_t n = 1;
+  for (; prev && n <= kMaxChain; prev = Prev(prev)) ++n;
+  return n;
 }
 
 void PendingStates::ReleaseChain(const char* blob) {

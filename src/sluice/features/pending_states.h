@@ -34,7 +34,8 @@ class PendingStates {
     std::string_view value;
     bool patch;  // the first entry is a delta's (a patch over a fresh state), or there are several
     const char* blob;
-    // Calls use(value) on each entry's value, oldest first; stops at the first false.
+    // Calls use(value) on each entry's value, oldest first; stops at the first false. (Recursive:
+    // a chain is at most kMaxChain + 1 long.)
     template <typename Use>
     bool ForEachValue(Use&& use) const {
       return Visit(blob, use);
@@ -58,11 +59,13 @@ class PendingStates {
 
   // Blocks from `pages` while set (a restore: engine::RestoreLatest), else mapped here.
   void set_pages(PrefaultedHugePages* pages) { pages_ = pages; }
-  bool empty() const { return count_ == 0; }
   size_t size(int ks) const { return sets_[ks].size(); }
   void Reserve(int ks, size_t n) { sets_[ks].reserve(n); }
-  // Keeps a copy of a key's entry, after the entries kept for it (then it is a patch).
-  void Add(int ks, const KeyRef& key, std::string_view value, bool patch);
+  // Keeps a copy of a key's entry, after the entries kept for it (then it is a patch); returns
+  // how many the key has now, counted up to kMaxChain + 1. A key changed in every delta of a long
+  // chain would otherwise keep one entry per delta: the shard decodes it beyond kMaxChain.
+  static constexpr size_t kMaxChain = 16;
+  size_t Add(int ks, const KeyRef& key, std::string_view value, bool patch);
   // Removes the key's entry, calling use(Entry) first (its bytes are freed afterwards); false
   // when the key is not held.
   template <typename Use>

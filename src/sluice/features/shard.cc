@@ -484,17 +484,18 @@ core::Status Shard::RestoreKey(int ks, std::string_view key, uint64_t hash,
   const KeyRef ref{key, hash, false};
   auto it = tables_[ks].find(ref);
   if (it == tables_[ks].end()) {
-    if (value.size() < PendingStates::kMaxValue) {  // after the key's kept entries, if any
-      pending_.Add(ks, ref, value, patch);
+    // Kept after the key's kept entries, if any; a key with too long a chain of them, or an
+    // entry too long for the length field, is decoded now (this entry included, below).
+    const bool keep = value.size() < PendingStates::kMaxValue;
+    if (keep && pending_.Add(ks, ref, value, patch) <= PendingStates::kMaxChain)
       return core::Status::Ok();
-    }
-    // Too long for an entry's length field: the key's kept entries and this one decoded now.
     KeyStatePtr st(KeyState::Create(layouts_[ks]));
     bool malformed = false;
     pending_.Take(ks, ref,
                   [&](const PendingStates::Entry& e) { malformed = !Decode(st.get(), e); });
     if (malformed) return Malformed(ks);
     it = tables_[ks].emplace(std::string(key), std::move(st)).first;
+    if (keep) return core::Status::Ok();  // this entry was the chain's last
   }
   if (!Decode(it->second.get(), value)) {
     tables_[ks].erase(it);
