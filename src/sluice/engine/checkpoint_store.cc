@@ -489,6 +489,57 @@ Status BufferedRecords::WriteTo(features::StateSink* sink) const {
   return Status::Ok();
 }
 
+namespace {
+
+// Writes the records on the store's thread, then commits them as checkpoint `id`.
+Status WriteRecords(CheckpointStore* store, uint64_t id, bool delta, int64_t changed,
+                    std::vector<BufferedRecords>* records, CheckpointInfo* info) {
+  auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
+  if (!writer.ok()) return writer.status();
+  if (delta) {
+    size_t bytes = 0;
+    for (const BufferedRecords& r : *records) bytes += r.bytes() + r.count() * 16;  // + framing
+    (*writer)->set_keys(changed);
+    (*writer)->Reserve(bytes);
+  }
+  for (BufferedRecords& r : *records) {
+    SLUICE_RETURN_IF_ERROR(r.WriteTo(writer->get()));
+    r.GiveBack();  // its buffers, for the next checkpoint
+  }
+  return (*writer)->Commit(std::move(*info));
+}
+
+// A delta: admission's changes are serialised here (few bytes per key), the shards' on the
+// store's thread while the engine goes on (Shard::TakeSnapshot), the engine writing first any
+// key it changes before that thread reached it (into the shard's side records).
+Status WriteDeltaBeside(CheckpointStore* store, uint64_t id, std::vector<SourcePosition> positions,
+                        const features::CompiledFeatures& cf, features::Admission* admission,
+                        const std::vector<features::Shard*>& shards, int64_t changed) {
+  // records: admission's, then per shard the snapshot's and the side's.
+  auto records = std::make_shared<std::vector<BufferedRecords>>();
+  records->reserve(1 + 2 * shards.size());
+  for (size_t r = 0; r < 1 + 2 * shards.size(); ++r) records->emplace_back(store->buffers());
+  const uint64_t seq = admission->delta_seq() + 1;
+  SLUICE_RETURN_IF_ERROR(admission->SaveChanges(&(*records)[0]));
+  if (admission->delta_seq() != seq) return Status::Internal("admission's delta was not saved");
+  for (size_t s = 0; s < shards.size(); ++s) shards[s]->TakeSnapshot(seq, &(*records)[2 + 2 * s]);
+  auto info = std::make_shared<CheckpointInfo>();
+  info->id = id;
+  info->positions = std::move(positions);
+  info->state_header = features::SaveHeader(cf, *admission);
+  return store->Submit([store, id, changed, shards, records, info]() -> Status {
+    Status status;
+    for (size_t s = 0; s < shards.size(); ++s) {  // each, even after an error: it frees its keys
+      Status e = shards[s]->SaveSnapshot(&(*records)[1 + 2 * s]);
+      if (status.ok()) status = std::move(e);
+    }
+    SLUICE_RETURN_IF_ERROR(status);
+    return WriteRecords(store, id, true, changed, records.get(), info.get());
+  });
+}
+
+}  // namespace
+
 Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
                             std::vector<SourcePosition> positions,
                             const features::CompiledFeatures& cf, features::Admission* admission,
@@ -497,8 +548,10 @@ Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
   SLUICE_RETURN_IF_ERROR(store->Wait());  // the previous one is durable (or failed)
   const bool delta = ChooseDelta(*store, mode, *admission, shards);
   const int64_t changed = features::ChangedRecords(*admission, shards);  // the save zeroes it
+  if (delta)
+    return WriteDeltaBeside(store, id, std::move(positions), cf, admission, shards, changed);
   const int threads = pool ? pool->size() : 1;
-  features::SavePlan plan(admission, shards, delta, threads > 1 ? kSaveParts * threads : 1);
+  features::SavePlan plan(admission, shards, false, threads > 1 ? kSaveParts * threads : 1);
   // A sink per task: the tasks may run at once. Records of one checkpoint are keyed apart, so
   // the store may take the sinks in any order.
   auto records = std::make_shared<std::vector<BufferedRecords>>();
@@ -517,20 +570,8 @@ Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
   info->id = id;
   info->positions = std::move(positions);
   info->state_header = features::SaveHeader(cf, *admission);
-  return store->Submit([store, id, delta, records, info, changed]() -> Status {
-    auto writer = delta ? store->BeginDelta(id) : store->Begin(id);
-    if (!writer.ok()) return writer.status();
-    if (delta) {
-      size_t bytes = 0;
-      for (const BufferedRecords& r : *records) bytes += r.bytes() + r.count() * 16;  // + framing
-      (*writer)->set_keys(changed);
-      (*writer)->Reserve(bytes);
-    }
-    for (BufferedRecords& r : *records) {
-      SLUICE_RETURN_IF_ERROR(r.WriteTo(writer->get()));
-      r.GiveBack();  // its buffers, for the next checkpoint
-    }
-    return (*writer)->Commit(std::move(*info));
+  return store->Submit([store, id, records, info]() -> Status {
+    return WriteRecords(store, id, false, 0, records.get(), info.get());
   });
 }
 

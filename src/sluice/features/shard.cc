@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <absl/container/flat_hash_set.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <thread>
 
 namespace sluice::features {
 
@@ -84,9 +87,11 @@ class Shard::KeyState {
   size_t group_count() const { return layout_->offsets.size(); }
   const WindowState* group(size_t g) const { return const_cast<KeyState*>(this)->group(g); }
   int64_t newest = 0;
-  bool fresh = true;     // nothing applied since creation or reset
-  bool changed = false;  // applied since the last checkpoint (and listed in Shard::changed_)
-  uint32_t listed_at = 0;  // when changed: where Shard::changed_ lists it, in 8-byte units
+  bool fresh = true;  // nothing applied since creation or reset
+  // Which change list holds it, if any (Shard::epoch_); the one atomic field: SaveSnapshot's
+  // thread and the shard's take a snapshot's state by swapping it to kSaving.
+  std::atomic<uint32_t> tag{0};
+  uint32_t listed_at = 0;  // tagged epoch_: where Shard::changed_ lists it, in 8-byte units
 
  private:
   explicit KeyState(const Layout* l) : layout_(l) {}
@@ -94,6 +99,22 @@ class Shard::KeyState {
 };
 
 void Shard::KeyStateDeleter::operator()(KeyState* s) const { s->Destroy(); }
+
+// The change set SaveSnapshot writes (TakeSnapshot), and the entries the shard's thread writes
+// for it (SaveForSnapshot).
+struct Shard::Snapshot {
+  std::vector<std::string> lists;  // per key space, as changed_
+  uint64_t delta_seq = 0;
+  uint32_t epoch = 0;
+  StateSink* side = nullptr;
+  std::mutex mu;  // guards the rest: the shard's thread writes, SaveSnapshot closes
+  bool closed = false;
+  std::vector<std::unique_ptr<KeyChunkWriter>> writers;  // per key space, into side, when used
+  core::Status side_status;
+  // Set by SaveSnapshot when it is done with the lists and their states: until then no state
+  // may be destroyed (a sweep waits), as the lists point at them.
+  std::atomic<bool> done{true};
+};
 
 Shard::Shard(const CompiledFeatures& cf, int id, int num_shards)
     : cf_(cf),
@@ -172,6 +193,7 @@ core::Status Shard::Malformed(int ks) const {
 }
 
 void Shard::ApplyBatch(const Row* rows, size_t n, double* out, size_t stride) {
+  if (sweep_due_ != kNoSweepDue && SnapshotDone()) Sweep(sweep_due_);
   constexpr size_t kSub = 32, kAheadLookup = 4;
   const size_t nk = cf_.key_spaces.size();
   states_.resize(kSub * nk);
@@ -216,9 +238,9 @@ void Shard::ApplyRow(const Row& r, KeyState* const* states, double* out) {
     }
     KeyState* st = states[k];
     if (!st) continue;  // another shard's key
-    if (tracking_ && !st->changed) {
-      st->changed = true;
-      NoteChanged(k, r.keys[k].bytes, st);
+    if (tracking_) {
+      const uint32_t tag = st->tag.load(std::memory_order_acquire);
+      if (tag != epoch_) Touch(k, r.keys[k].bytes, st, tag);
     }
     if ((r.flags[k] & kKeyReset) && !st->fresh) st->Reset();
     st->fresh = false;
@@ -284,12 +306,137 @@ void Shard::NoteChanged(size_t ks, std::string_view key, KeyState* st) {
   ++changed_count_;
 }
 
+template <typename Fn>
+void Shard::ForEachListed(size_t ks, const std::string& list, size_t lo, size_t hi,
+                          Fn&& fn) const {
+  struct Entry {
+    KeyState* st;
+    std::string_view key;
+  };
+  auto read = [&list](size_t* pos) {
+    Entry e;
+    uint32_t n;
+    std::memcpy(&e.st, list.data() + *pos, sizeof e.st);
+    std::memcpy(&n, list.data() + *pos + sizeof e.st, 4);
+    e.key = std::string_view(list.data() + *pos + sizeof e.st + 4, n);
+    *pos += (sizeof e.st + 4 + n + 7) & ~size_t{7};
+    return e;
+  };
+  // Entries are variable-length: the first at or after `lo` and `hi` are walked to.
+  size_t begin = 0;
+  while (begin < lo) read(&begin);
+  size_t end = begin;
+  while (end < hi) read(&end);
+  size_t ahead = begin;  // the entry kAhead after the current one, whose block is prefetched
+  for (int i = 0; i < kAhead && ahead < end; ++i) PrefetchBlock(ks, read(&ahead).st);
+  for (size_t pos = begin; pos < end;) {
+    const Entry e = read(&pos);
+    if (ahead < end) PrefetchBlock(ks, read(&ahead).st);
+    fn(e.st, e.key);
+  }
+}
+
+void Shard::Touch(size_t ks, std::string_view key, KeyState* st, uint32_t tag) {
+  if (tag != 0) SaveForSnapshot(ks, key, st);  // one of the snapshot's
+  st->tag.store(epoch_, std::memory_order_relaxed);
+  NoteChanged(ks, key, st);
+}
+
+// Takes the state from the snapshot (tag snap_epoch_ → kSaving) and writes its entry, or finds
+// SaveSnapshot has written it (0), or waits while SaveSnapshot writes it (kSaving). SaveSnapshot
+// closes the side writers under the same lock, after every state of its lists was taken by one
+// thread or the other: a state taken here is written before they close.
+void Shard::SaveForSnapshot(size_t ks, std::string_view key, KeyState* st) {
+  Snapshot& s = *snap_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  for (uint32_t want = snap_epoch_;
+       !st->tag.compare_exchange_weak(want, kSaving, std::memory_order_acquire);
+       want = snap_epoch_) {
+    if (want == 0) return;                  // written by SaveSnapshot meanwhile
+    if (want == kSaving) std::this_thread::yield();  // being written by SaveSnapshot
+  }
+  if (!s.closed && s.side_status.ok()) {
+    auto& w = s.writers[ks];
+    if (!w) {
+      w = std::make_unique<KeyChunkWriter>(s.side,
+                                           ChunkPrefix(RecordKind::kKeysDelta, ks, s.delta_seq),
+                                           KeyChunkWriter::kPartChunks);
+    }
+    s.side_status = w->Add(key, [&](StateWriter* sw) { SaveKey(st, false, sw); });
+  }
+  st->tag.store(0, std::memory_order_relaxed);  // Touch lists it now
+}
+
+void Shard::TakeSnapshot(uint64_t delta_seq, StateSink* side) {
+  if (!snap_) snap_ = std::make_unique<Snapshot>();
+  Snapshot& s = *snap_;
+  s.lists.resize(changed_.size());
+  for (size_t ks = 0; ks < changed_.size(); ++ks) {
+    s.lists[ks].clear();
+    s.lists[ks].swap(changed_[ks]);  // the last snapshot's buffer, warm, for the next change set
+  }
+  s.delta_seq = delta_seq;
+  s.epoch = epoch_;
+  s.side = side;
+  s.closed = false;
+  s.writers.clear();
+  s.writers.resize(changed_.size());
+  s.side_status = core::Status::Ok();
+  s.done.store(false, std::memory_order_relaxed);  // published with the snapshot
+  snap_epoch_ = epoch_;
+  epoch_ = epoch_ + 1 == kSaving ? 1 : epoch_ + 1;  // never 0 or kSaving
+  changed_count_ = 0;
+  tracking_ = true;
+}
+
+core::Status Shard::SaveSnapshot(StateSink* sink) {
+  if (!snap_) return core::Status::Internal("SaveSnapshot without a snapshot");
+  Snapshot& s = *snap_;
+  core::Status status;
+  absl::flat_hash_set<std::string_view> deleted;
+  for (size_t ks = 0; ks < s.lists.size(); ++ks) {
+    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, s.delta_seq));
+    deleted.clear();
+    // After an error every state is still taken and given back, so that none stays tagged.
+    ForEachListed(ks, s.lists[ks], 0, s.lists[ks].size(), [&](KeyState* st, std::string_view key) {
+      if (!st) {
+        if (status.ok() && deleted.insert(key).second) status = chunks.Tombstone(key);
+        return;
+      }
+      uint32_t want = s.epoch;
+      if (!st->tag.compare_exchange_strong(want, kSaving, std::memory_order_acquire)) return;
+      if (status.ok()) status = chunks.Add(key, [&](StateWriter* w) { SaveKey(st, false, w); });
+      st->tag.store(0, std::memory_order_release);  // the shard's thread may change it now
+    });
+    if (status.ok()) status = chunks.Finish();
+  }
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.closed = true;
+  if (status.ok()) status = s.side_status;
+  for (auto& w : s.writers) {
+    if (w && status.ok()) status = w->Finish();
+  }
+  s.writers.clear();
+  s.done.store(true, std::memory_order_release);
+  return status;
+}
+
+bool Shard::SnapshotDone() const {
+  return !snap_ || snap_->done.load(std::memory_order_acquire);
+}
+
 void Shard::Sweep(int64_t stream_time) {
+  if (!SnapshotDone()) {  // its lists point at states: swept by the first batch after it
+    sweep_due_ = std::max(sweep_due_, stream_time);
+    return;
+  }
+  sweep_due_ = kNoSweepDue;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     absl::erase_if(tables_[ks], [&](const auto& kv) {
+      const uint32_t tag = kv.second->tag.load(std::memory_order_relaxed);  // 0 or epoch_
       if (!Evictable(kv.second->newest, stream_time, cf_.ttl_us)) return false;
       // Listed as evicted (no state): a new entry, or the changed key's entry, whose state goes.
-      if (kv.second->changed) {
+      if (tag == epoch_) {
         std::memset(changed_[ks].data() + size_t{kv.second->listed_at} * 8, 0, sizeof(KeyState*));
       } else if (tracking_) {
         NoteChanged(ks, kv.first, nullptr);
@@ -362,7 +509,7 @@ core::Status Shard::SaveKeysPart(StateSink* sink, int part, int parts) {
     for (auto it = tables_[ks].begin(); i < std::min(hi, held); ++it, ++i) {
       if (i < lo) continue;  // stepping over a slot reads only its control byte
       KeyState* state = it->second.get();
-      state->changed = false;
+      state->tag.store(0, std::memory_order_relaxed);
       SLUICE_RETURN_IF_ERROR(
           chunks.Add(it->first, [&](StateWriter* w) { SaveKey(state, true, w); }));
     }
@@ -405,47 +552,26 @@ core::Status Shard::SaveKeysPart(StateSink* sink, int part, int parts) {
 // live. States are read through their listed pointers, no table lookup, and their memory is asked
 // for a few entries ahead: the states of a delta are scattered over the shard's memory.
 core::Status Shard::SaveChangesPart(StateSink* sink, uint64_t delta_seq, int part, int parts) {
-  struct Entry {
-    KeyState* st;
-    std::string_view key;
-  };
-  auto read = [](const std::string& list, size_t* pos) {
-    Entry e;
-    uint32_t n;
-    std::memcpy(&e.st, list.data() + *pos, sizeof e.st);
-    std::memcpy(&n, list.data() + *pos + sizeof e.st, 4);
-    e.key = std::string_view(list.data() + *pos + sizeof e.st + 4, n);
-    *pos += (sizeof e.st + 4 + n + 7) & ~size_t{7};
-    return e;
-  };
-  // The first entry at or after a byte offset, walked from the entry at `pos` (entries are
-  // variable-length).
-  auto entry_at = [&](const std::string& list, size_t pos, size_t offset) {
-    while (pos < offset) read(list, &pos);
-    return pos;
-  };
   if (!tracking_) return core::Status::Internal("no change set to save: save or restore first");
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, delta_seq),
                           static_cast<uint32_t>(part) * KeyChunkWriter::kPartChunks);
     const std::string& list = changed_[ks];
-    const size_t begin = entry_at(list, 0, PartBound(list.size(), part, parts));
-    const size_t end = entry_at(list, begin, PartBound(list.size(), part + 1, parts));
     deleted.clear();
-    size_t ahead = begin;  // the entry kAhead after the current one, whose block is prefetched
-    for (int i = 0; i < kAhead && ahead < end; ++i) PrefetchBlock(ks, read(list, &ahead).st);
-    for (size_t pos = begin; pos < end;) {
-      const Entry e = read(list, &pos);
-      if (ahead < end) PrefetchBlock(ks, read(list, &ahead).st);
-      if (!e.st) {
-        if (deleted.insert(e.key).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(e.key));
-        continue;
+    core::Status status;
+    ForEachListed(ks, list, PartBound(list.size(), part, parts),
+                  PartBound(list.size(), part + 1, parts),
+                  [&](KeyState* st, std::string_view key) {
+      if (!status.ok()) return;
+      if (!st) {
+        if (deleted.insert(key).second) status = chunks.Tombstone(key);
+        return;
       }
-      e.st->changed = false;
-      KeyState* st = e.st;
-      SLUICE_RETURN_IF_ERROR(chunks.Add(e.key, [&](StateWriter* w) { SaveKey(st, false, w); }));
-    }
+      st->tag.store(0, std::memory_order_relaxed);
+      status = chunks.Add(key, [&](StateWriter* w) { SaveKey(st, false, w); });
+    });
+    SLUICE_RETURN_IF_ERROR(status);
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
   }
   return core::Status::Ok();

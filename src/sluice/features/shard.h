@@ -5,6 +5,7 @@
 // Not thread-safe: each shard is driven by one thread; shards share nothing but the immutable
 // CompiledFeatures, so they run in parallel without locks.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,7 +42,8 @@ class Shard {
   // up and prefetch their state ahead of use.
   void ApplyBatch(const Row* rows, size_t n, double* out, size_t stride);
   void Apply(const Row& row, double* out) { ApplyBatch(&row, 1, out, 0); }
-  // Drops keys whose state can no longer be reached (see Evictable).
+  // Drops keys whose state can no longer be reached (see Evictable). While a snapshot is being
+  // written (SaveSnapshot) it is put off to the first ApplyBatch after.
   void Sweep(int64_t stream_time);
 
   // Checkpoints (checkpoint.h, through features::SavePlan): key states in chunks (KeyChunkWriter),
@@ -58,6 +60,19 @@ class Shard {
   void EndSave();
   // Keys a delta would visit (an upper bound of the entries it writes).
   int64_t changed_keys() const { return changed_count_; }
+  // A delta written beside the engine (docs/checkpoints.md, "Deltas written beside the engine"),
+  // as Flink's asynchronous snapshots: TakeSnapshot, on the thread that drives the shard, takes
+  // the change set as delta `delta_seq`'s and starts a new one (no key state is read or copied);
+  // SaveSnapshot then writes that delta's entries (as SaveChangesPart's one part) on another
+  // thread, while the shard goes on applying events and sweeping. A key of the snapshot that the
+  // shard's thread is about to change before SaveSnapshot reached it is written by the shard's
+  // thread first, into `side` (chunks numbered after SaveSnapshot's: restore reads them after);
+  // a key SaveSnapshot is writing is waited for (one key's save), and a sweep leaves the
+  // snapshot's keys for a later sweep. Once SaveSnapshot has returned, `side` is complete and
+  // the shard's thread no longer touches it; the next TakeSnapshot (or any other save) only
+  // after that. A failed SaveSnapshot still releases every key: the next save must be a full one.
+  void TakeSnapshot(uint64_t delta_seq, StateSink* side);
+  core::Status SaveSnapshot(StateSink* sink);
   // Changes are tracked from the first save (EndSave) or restore (this, which StateRestorer
   // calls): before either there is nothing for a delta to be relative to, and an engine that never
   // checkpoints (backfill, a run without state) keeps no list of its keys.
@@ -122,6 +137,15 @@ class Shard {
   core::Status CheckOwned(int ks, uint64_t hash) const;
   void ApplyRow(const Row& r, KeyState* const* states, double* out);
   void NoteChanged(size_t ks, std::string_view key, KeyState* st);
+  // A state about to change whose tag is not this change set's: listed, after its entry is
+  // written for the snapshot when it is one of the snapshot's (SaveForSnapshot).
+  void Touch(size_t ks, std::string_view key, KeyState* st, uint32_t tag);
+  void SaveForSnapshot(size_t ks, std::string_view key, KeyState* st);
+  // Calls fn(state, key) for each entry of a change list from byte `lo` to `hi` (entries that
+  // start in that range), state null for an evicted key, asking for each state's memory kAhead
+  // entries ahead.
+  template <typename Fn>
+  void ForEachListed(size_t ks, const std::string& list, size_t lo, size_t hi, Fn&& fn) const;
 
   const CompiledFeatures& cf_;
   int id_, num_shards_;
@@ -136,12 +160,23 @@ class Shard {
   Scratch scratch_;
   std::vector<KeyState*> states_;  // per row of a sub-batch, per key space
   // Per key space, the keys changed or evicted since the last save, each once per change set
-  // (KeyState::changed), as the state's pointer (null once evicted) + u32 length + key bytes,
-  // padded to 8 bytes.
+  // (a state listed carries the change set's epoch_ as its tag), as the state's pointer (null
+  // once evicted) + u32 length + key bytes, padded to 8 bytes.
   // One buffer rather than a string per key: once warm it allocates nothing.
   std::vector<std::string> changed_;
   int64_t changed_count_ = 0;
   bool tracking_ = false;
+  // Tags (KeyState::tag): 0 for a state in no list; epoch_ for one in changed_; snap_epoch_ for
+  // one listed by the snapshot SaveSnapshot is writing and not written yet; kSaving while a
+  // thread writes its entry (owned by that thread until it stores 0).
+  static constexpr uint32_t kSaving = ~uint32_t{0};
+  uint32_t epoch_ = 1, snap_epoch_ = 0;
+  struct Snapshot;
+  std::unique_ptr<Snapshot> snap_;  // the last one taken
+  bool SnapshotDone() const;        // no snapshot's SaveSnapshot is running
+  // A sweep put off while SaveSnapshot ran: its stream time.
+  static constexpr int64_t kNoSweepDue = std::numeric_limits<int64_t>::min();
+  int64_t sweep_due_ = kNoSweepDue;
   PendingStates pending_;  // restored keys not decoded yet (not in tables_)
   core::Status error_;
 };
