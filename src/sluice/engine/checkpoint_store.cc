@@ -509,9 +509,10 @@ Status WriteRecords(CheckpointStore* store, uint64_t id, bool delta, int64_t cha
   return (*writer)->Commit(std::move(*info));
 }
 
-// A delta: admission's changes are serialised here (few bytes per key), the shards' on the
-// store's thread while the engine goes on (Shard::TakeSnapshot), the engine writing first any
-// key it changes before that thread reached it (into the shard's side records).
+// A delta: the change sets are taken here, and serialised on the store's thread while the engine
+// goes on (Admission::TakeChanges, whose entries hold each key's newest time; Shard::TakeSnapshot,
+// the engine writing first any key it changes before that thread reached it, into the shard's
+// side records).
 Status WriteDeltaBeside(CheckpointStore* store, uint64_t id, std::vector<SourcePosition> positions,
                         const features::CompiledFeatures& cf, features::Admission* admission,
                         const std::vector<features::Shard*>& shards, int64_t changed) {
@@ -519,16 +520,15 @@ Status WriteDeltaBeside(CheckpointStore* store, uint64_t id, std::vector<SourceP
   auto records = std::make_shared<std::vector<BufferedRecords>>();
   records->reserve(1 + 2 * shards.size());
   for (size_t r = 0; r < 1 + 2 * shards.size(); ++r) records->emplace_back(store->buffers());
-  const uint64_t seq = admission->delta_seq() + 1;
-  SLUICE_RETURN_IF_ERROR(admission->SaveChanges(&(*records)[0]));
-  if (admission->delta_seq() != seq) return Status::Internal("admission's delta was not saved");
+  const features::Admission::Changes* admitted = &admission->TakeChanges();
+  const uint64_t seq = admitted->delta_seq;
   for (size_t s = 0; s < shards.size(); ++s) shards[s]->TakeSnapshot(seq, &(*records)[2 + 2 * s]);
   auto info = std::make_shared<CheckpointInfo>();
   info->id = id;
   info->positions = std::move(positions);
   info->state_header = features::SaveHeader(cf, *admission);
-  return store->Submit([store, id, changed, shards, records, info]() -> Status {
-    Status status;
+  return store->Submit([store, id, changed, admitted, shards, records, info]() -> Status {
+    Status status = features::Admission::WriteChanges(*admitted, &(*records)[0]);
     for (size_t s = 0; s < shards.size(); ++s) {  // each, even after an error: it frees its keys
       Status e = shards[s]->SaveSnapshot(&(*records)[1 + 2 * s]);
       if (status.ok()) status = std::move(e);

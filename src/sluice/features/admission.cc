@@ -21,12 +21,27 @@ Admission::Admission(const CompiledFeatures& cf)
       changed_(cf.key_spaces.size()),
       stream_time_(kNever) {}
 
-void Admission::NoteChanged(size_t ks, const KeyRef& key) {
-  const uint32_t n = static_cast<uint32_t>(key.bytes.size());
-  changed_[ks].append(reinterpret_cast<const char*>(&key.hash), 8);
-  changed_[ks].append(reinterpret_cast<const char*>(&n), 4);
-  changed_[ks].append(key.bytes);
+constexpr uint32_t kEvictedBit = uint32_t{1} << 31;
+
+void Admission::NoteChanged(size_t ks, std::string_view key, Entry* e) {
+  std::string& list = changed_[ks];
+  const int64_t newest = e ? e->newest : kNever;
+  const uint32_t n = static_cast<uint32_t>(key.size()) | (e ? 0 : kEvictedBit);
+  if (e) {
+    e->tag = epoch_;
+    e->listed_at = static_cast<uint32_t>(list.size() / 8);
+  }
+  list.append(reinterpret_cast<const char*>(&newest), 8);
+  list.append(reinterpret_cast<const char*>(&n), 4);
+  list.append(key);
+  list.resize((list.size() + 7) & ~size_t{7});
   ++changed_count_;
+}
+
+void Admission::NextEpoch() {
+  for (std::string& list : changed_) list.clear();
+  changed_count_ = 0;
+  epoch_ = epoch_ == std::numeric_limits<uint32_t>::max() ? 1 : epoch_ + 1;
 }
 
 core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std::string* detail) {
@@ -41,10 +56,12 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
     if (keys[k].null) continue;
     // One probe per key: a new key is inserted right away as "never seen" (kNever), which is
     // what it stays if this event turns out late for another key.
+    bool added = false;
     found_[k] = newest_[k].lazy_emplace(keys[k], [&](const auto& ctor) {
-      ctor(std::string(keys[k].bytes), Entry{kNever, tracking_});
-      if (tracking_) NoteChanged(k, keys[k]);
+      ctor(std::string(keys[k].bytes), Entry{kNever, 0, 0});
+      added = true;
     });
+    if (added && tracking_) NoteChanged(k, keys[k].bytes, &found_[k]->second);
     const int64_t seen = found_[k]->second.newest;
     if (seen != kNever && t < seen - cf_.lateness_us) {
       *detail = "late for key " + cf_.key_spaces[k].name + ": " + FormatSeconds(seen - t) +
@@ -65,9 +82,11 @@ core::Reason Admission::Admit(int64_t t, const KeyRef* keys, uint8_t* flags, std
       continue;
     }
     e.newest = t;
-    if (tracking_ && !e.changed) {
-      e.changed = true;
-      NoteChanged(k, keys[k]);
+    if (!tracking_) continue;
+    if (e.tag == epoch_) {
+      std::memcpy(changed_[k].data() + size_t{e.listed_at} * 8, &t, 8);
+    } else {
+      NoteChanged(k, keys[k].bytes, &e);
     }
   }
   if (t > stream_time_) stream_time_ = t;
@@ -81,8 +100,16 @@ void Admission::MaybeSweep() {
   for (size_t ks = 0; ks < newest_.size(); ++ks) {
     absl::erase_if(newest_[ks], [&](const auto& kv) {
       if (!Evictable(kv.second.newest, stream_time_, cf_.ttl_us)) return false;
-      if (tracking_ && !kv.second.changed)  // a tombstone at the next save
-        NoteChanged(ks, KeyRef{kv.first, KeyHash()(kv.first), false});
+      if (!tracking_) return true;
+      if (kv.second.tag == epoch_) {  // its entry becomes a tombstone
+        uint32_t n;
+        char* at = changed_[ks].data() + size_t{kv.second.listed_at} * 8 + 8;
+        std::memcpy(&n, at, 4);
+        n |= kEvictedBit;
+        std::memcpy(at, &n, 4);
+      } else {
+        NoteChanged(ks, kv.first, nullptr);
+      }
       return true;
     });
   }
@@ -117,14 +144,12 @@ core::Status Admission::SaveKeys(StateSink* sink) {
     AppendRecordKey(RecordKind::kAdmission, static_cast<int>(ks), {}, &prefix);
     KeyChunkWriter chunks(sink, std::move(prefix));
     for (auto& [bytes, e] : newest_[ks]) {
-      e.changed = false;
       const int64_t newest = e.newest;
       SLUICE_RETURN_IF_ERROR(chunks.Add(bytes, [&](StateWriter* w) { w->SVar(newest); }));
     }
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
-    changed_[ks].clear();
   }
-  changed_count_ = 0;
+  NextEpoch();  // nothing is changed: no entry carries the new tag
   return core::Status::Ok();
 }
 
@@ -133,45 +158,45 @@ core::Status Admission::SaveKeys(StateSink* sink) {
 // asked for a few entries ahead (the list has each key's hash): they are scattered.
 core::Status Admission::SaveChanges(StateSink* sink) {
   if (!tracking_) return core::Status::Internal("no change set to save: save or restore first");
-  ++delta_seq_;
-  auto read = [](const std::string& list, size_t* pos) {
-    KeyRef key;
-    uint32_t n;
-    std::memcpy(&key.hash, list.data() + *pos, 8);
-    std::memcpy(&n, list.data() + *pos + 8, 4);
-    key.bytes = std::string_view(list.data() + *pos + 12, n);
-    key.null = false;
-    *pos += 12 + n;
-    return key;
-  };
-  constexpr int kAhead = 8;
+  return WriteChanges(TakeChanges(), sink);
+}
+
+const Admission::Changes& Admission::TakeChanges() {
+  tracking_ = true;
+  taken_.delta_seq = ++delta_seq_;
+  taken_.lists.resize(changed_.size());
+  for (size_t ks = 0; ks < changed_.size(); ++ks) {
+    taken_.lists[ks].clear();
+    taken_.lists[ks].swap(changed_[ks]);  // warm memory for the next change set
+  }
+  NextEpoch();
+  return taken_;
+}
+
+core::Status Admission::WriteChanges(const Changes& changes, StateSink* sink) {
   absl::flat_hash_set<std::string_view> deleted;
-  for (size_t ks = 0; ks < newest_.size(); ++ks) {
+  for (size_t ks = 0; ks < changes.lists.size(); ++ks) {
     std::string prefix;
     AppendRecordKey(RecordKind::kAdmissionDelta, static_cast<int>(ks), {}, &prefix);
-    AppendBigEndian(delta_seq_, 8, &prefix);  // later deltas sort later
+    AppendBigEndian(changes.delta_seq, 8, &prefix);  // later deltas sort later
     KeyChunkWriter chunks(sink, std::move(prefix));
-    const std::string& list = changed_[ks];
+    const std::string& list = changes.lists[ks];
     deleted.clear();
-    size_t ahead = 0;
-    for (int i = 0; i < kAhead && ahead < list.size(); ++i) newest_[ks].prefetch(read(list, &ahead));
     for (size_t pos = 0; pos < list.size();) {
-      const KeyRef key = read(list, &pos);
-      if (ahead < list.size()) newest_[ks].prefetch(read(list, &ahead));
-      auto it = newest_[ks].find(key);
-      if (it == newest_[ks].end()) {
-        if (deleted.insert(key.bytes).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(key.bytes));
-        continue;
+      int64_t newest;
+      uint32_t n;
+      std::memcpy(&newest, list.data() + pos, 8);
+      std::memcpy(&n, list.data() + pos + 8, 4);
+      const std::string_view key(list.data() + pos + 12, n & ~kEvictedBit);
+      pos += (12 + key.size() + 7) & ~size_t{7};
+      if (n & kEvictedBit) {
+        if (deleted.insert(key).second) SLUICE_RETURN_IF_ERROR(chunks.Tombstone(key));
+      } else {
+        SLUICE_RETURN_IF_ERROR(chunks.Add(key, [&](StateWriter* w) { w->SVar(newest); }));
       }
-      if (!it->second.changed) continue;  // written already
-      it->second.changed = false;
-      const int64_t newest = it->second.newest;
-      SLUICE_RETURN_IF_ERROR(chunks.Add(key.bytes, [&](StateWriter* w) { w->SVar(newest); }));
     }
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
-    changed_[ks].clear();
   }
-  changed_count_ = 0;
   return core::Status::Ok();
 }
 
@@ -201,7 +226,7 @@ core::Status Admission::RestoreChunk(int ks, std::string_view value, bool delta)
     StateReader r(state);
     const int64_t newest = r.SVar();
     ok = r.done();
-    if (ok) newest_[ks].insert_or_assign(std::string(key), Entry{newest, false});
+    if (ok) newest_[ks].insert_or_assign(std::string(key), Entry{newest, 0, 0});
   }
   if (!ok || !chunk.done())
     return core::Status::Corruption("malformed checkpoint record of admission");

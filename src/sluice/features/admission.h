@@ -35,6 +35,17 @@ class Admission {
   void SaveHeader(StateWriter* w) const;
   core::Status SaveKeys(StateSink* sink);
   core::Status SaveChanges(StateSink* sink);
+  // SaveChanges in two steps, for a delta written beside the engine: TakeChanges (in log order,
+  // between events) takes the change set, as entries that already hold each key's newest time,
+  // and starts a new one in the buffers of the set taken before; WriteChanges writes what it
+  // returns (valid until the next TakeChanges or SaveChanges), on any thread, while the
+  // Admission goes on.
+  struct Changes {
+    uint64_t delta_seq = 0;
+    std::vector<std::string> lists;  // per key space, as changed_
+  };
+  const Changes& TakeChanges();
+  static core::Status WriteChanges(const Changes& changes, StateSink* sink);
   int64_t changed_keys() const { return changed_count_; }
   // Changes are tracked from the first save or restore, as Shard::TrackChanges says.
   void TrackChanges() { tracking_ = true; }
@@ -54,18 +65,25 @@ class Admission {
  private:
   struct Entry {
     int64_t newest;
-    bool changed;  // since the last save, and listed in changed_
+    uint32_t tag;        // epoch_ when listed in changed_ (changed since the last save)
+    uint32_t listed_at;  // then where, in 8-byte units: Admit keeps the listed newest time
   };
   void MaybeSweep();
-  void NoteChanged(size_t ks, const KeyRef& key);
+  // Lists a key: with its entry (tagged, its newest time kept up to date), or evicted (null).
+  void NoteChanged(size_t ks, std::string_view key, Entry* e);
+  void NextEpoch();
   core::Status RestoreChunk(int ks, std::string_view value, bool delta);
 
   const CompiledFeatures& cf_;
   std::vector<KeyMap<Entry>> newest_;  // per key space
   std::vector<KeyMap<Entry>::iterator> found_;
-  // Per key space, keys changed or evicted since the last save (u32 length + bytes), as Shard.
+  // Per key space, keys changed or evicted since the last save, each once per change set (a
+  // later entry for a key evicted and seen again): i64 newest time, u32 key length with the top
+  // bit set for an evicted key, key bytes, padded to 8 bytes. A save reads the list, not the table.
   std::vector<std::string> changed_;
   int64_t changed_count_ = 0;
+  uint32_t epoch_ = 1;  // the change set's tag (never 0: an entry's tag before any listing)
+  Changes taken_;       // the last change set taken
   int64_t stream_time_;
   int64_t last_sweep_ = 0;
   uint64_t delta_seq_ = 0;  // SaveChanges calls so far (restored from the header)
