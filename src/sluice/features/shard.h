@@ -3,7 +3,8 @@
 // space. It applies admitted events to those keys and writes their aggregation features into the
 // event's row; expression features are computed afterwards from the full row (ExprSet).
 // Not thread-safe: each shard is driven by one thread; shards share nothing but the immutable
-// CompiledFeatures, so they run in parallel without locks.
+// CompiledFeatures, so they run in parallel without locks. The one exception is SaveSnapshot,
+// which runs beside the shard's thread (see TakeSnapshot).
 #include <cstdint>
 #include <limits>
 #include <memory>
