@@ -12,7 +12,6 @@
 #include <string>
 #include <utility>
 
-#include "sluice/engine/thread_pool.h"
 #include "sluice/features/checkpoint.h"
 
 namespace sluice::engine {
@@ -509,32 +508,43 @@ Status WriteRecords(CheckpointStore* store, uint64_t id, bool delta, int64_t cha
   return (*writer)->Commit(std::move(*info));
 }
 
-// A delta: the change sets are taken here, and serialised on the store's thread while the engine
-// goes on (Admission::TakeChanges, whose entries hold each key's newest time; Shard::TakeSnapshot,
-// the engine writing first any key it changes before that thread reached it, into the shard's
-// side records).
-Status WriteDeltaBeside(CheckpointStore* store, uint64_t id, std::vector<SourcePosition> positions,
-                        const features::CompiledFeatures& cf, features::Admission* admission,
-                        const std::vector<features::Shard*>& shards, int64_t changed) {
+// The change sets (a delta) or every key (a full checkpoint) are taken here, and serialised on
+// the store's thread while the engine goes on: Admission::TakeChanges, whose entries hold each
+// key's newest time; Shard::TakeSnapshot / TakeFullSnapshot, the engine writing first any key it
+// changes before that thread reached it, into the shard's side records. A full checkpoint's
+// admission keys, and restored keys not decoded yet, are written here.
+Status WriteBeside(CheckpointStore* store, uint64_t id, std::vector<SourcePosition> positions,
+                   const features::CompiledFeatures& cf, features::Admission* admission,
+                   const std::vector<features::Shard*>& shards, bool delta, int64_t changed) {
   // records: admission's, then per shard the snapshot's and the side's.
   auto records = std::make_shared<std::vector<BufferedRecords>>();
   records->reserve(1 + 2 * shards.size());
   for (size_t r = 0; r < 1 + 2 * shards.size(); ++r) records->emplace_back(store->buffers());
-  const features::Admission::Changes* admitted = &admission->TakeChanges();
-  const uint64_t seq = admitted->delta_seq;
-  for (size_t s = 0; s < shards.size(); ++s) shards[s]->TakeSnapshot(seq, &(*records)[2 + 2 * s]);
+  const features::Admission::Changes* admitted = nullptr;
+  if (delta) {
+    admitted = &admission->TakeChanges();
+    for (size_t s = 0; s < shards.size(); ++s)
+      shards[s]->TakeSnapshot(admitted->delta_seq, &(*records)[2 + 2 * s]);
+  } else {
+    SLUICE_RETURN_IF_ERROR(admission->SaveKeys(&(*records)[0]));
+    // Before any shard's states are shared: a malformed restored entry ends it here.
+    for (size_t s = 0; s < shards.size(); ++s)
+      SLUICE_RETURN_IF_ERROR(shards[s]->SavePending(&(*records)[2 + 2 * s]));
+    for (size_t s = 0; s < shards.size(); ++s) shards[s]->TakeFullSnapshot(&(*records)[2 + 2 * s]);
+  }
   auto info = std::make_shared<CheckpointInfo>();
   info->id = id;
   info->positions = std::move(positions);
   info->state_header = features::SaveHeader(cf, *admission);
-  return store->Submit([store, id, changed, admitted, shards, records, info]() -> Status {
-    Status status = features::Admission::WriteChanges(*admitted, &(*records)[0]);
+  return store->Submit([store, id, delta, changed, admitted, shards, records, info]() -> Status {
+    Status status;
+    if (admitted) status = features::Admission::WriteChanges(*admitted, &(*records)[0]);
     for (size_t s = 0; s < shards.size(); ++s) {  // each, even after an error: it frees its keys
       Status e = shards[s]->SaveSnapshot(&(*records)[1 + 2 * s]);
       if (status.ok()) status = std::move(e);
     }
     SLUICE_RETURN_IF_ERROR(status);
-    return WriteRecords(store, id, true, changed, records.get(), info.get());
+    return WriteRecords(store, id, delta, changed, records.get(), info.get());
   });
 }
 
@@ -543,36 +553,11 @@ Status WriteDeltaBeside(CheckpointStore* store, uint64_t id, std::vector<SourceP
 Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
                             std::vector<SourcePosition> positions,
                             const features::CompiledFeatures& cf, features::Admission* admission,
-                            const std::vector<features::Shard*>& shards, CheckpointMode mode,
-                            ThreadPool* pool) {
+                            const std::vector<features::Shard*>& shards, CheckpointMode mode) {
   SLUICE_RETURN_IF_ERROR(store->Wait());  // the previous one is durable (or failed)
   const bool delta = ChooseDelta(*store, mode, *admission, shards);
   const int64_t changed = features::ChangedRecords(*admission, shards);  // the save zeroes it
-  if (delta)
-    return WriteDeltaBeside(store, id, std::move(positions), cf, admission, shards, changed);
-  const int threads = pool ? pool->size() : 1;
-  features::SavePlan plan(admission, shards, false, threads > 1 ? kSaveParts * threads : 1);
-  // A sink per task: the tasks may run at once. Records of one checkpoint are keyed apart, so
-  // the store may take the sinks in any order.
-  auto records = std::make_shared<std::vector<BufferedRecords>>();
-  records->reserve(static_cast<size_t>(plan.tasks()));
-  for (int t = 0; t < plan.tasks(); ++t) records->emplace_back(store->buffers());
-  std::vector<Status> errors(static_cast<size_t>(plan.tasks()));
-  auto run = [&](int t) { errors[t] = plan.Run(t, &(*records)[t]); };
-  if (pool) {
-    pool->Run(plan.tasks(), run);  // inline when it has one thread
-  } else {
-    for (int t = 0; t < plan.tasks(); ++t) run(t);
-  }
-  for (const Status& e : errors) SLUICE_RETURN_IF_ERROR(e);
-  SLUICE_RETURN_IF_ERROR(plan.End());
-  auto info = std::make_shared<CheckpointInfo>();
-  info->id = id;
-  info->positions = std::move(positions);
-  info->state_header = features::SaveHeader(cf, *admission);
-  return store->Submit([store, id, records, info]() -> Status {
-    return WriteRecords(store, id, false, 0, records.get(), info.get());
-  });
+  return WriteBeside(store, id, std::move(positions), cf, admission, shards, delta, changed);
 }
 
 Status WriteCheckpoint(CheckpointStore* store, uint64_t id, std::vector<SourcePosition> positions,

@@ -34,7 +34,6 @@
 #include <vector>
 
 #include "sluice/core/status.h"
-#include "sluice/engine/thread_pool.h"
 #include "sluice/features/admission.h"
 #include "sluice/features/shard.h"
 #include "sluice/features/state_codec.h"
@@ -251,22 +250,21 @@ core::Status WriteCheckpoint(CheckpointStore* store, uint64_t id,
                              const std::vector<features::Shard*>& shards,
                              CheckpointMode mode = CheckpointMode::kFull);
 
-// As WriteCheckpoint, but only the serialisation runs on the calling thread: the records are
-// written to the store by its background thread (CheckpointStore::Submit), so the engine goes on
-// while RocksDB writes. It first waits for the previous checkpoint (a checkpoint never starts
-// before the one before it is durable). Costs memory for the serialised records meanwhile.
-// Call store->Wait() for the checkpoint to be durable (at shutdown).
-// With a `pool` of several threads, the serialisation runs on them in parts
-// (features::SavePlan: admission, and kSaveParts parts per shard and thread) while the caller
-// waits: the engine is paused for a fraction of the time.
-inline constexpr int kSaveParts = 2;
+// As WriteCheckpoint, but the records are serialised and written by the store's background
+// thread (CheckpointStore::Submit) while the engine goes on, as Flink's asynchronous snapshots:
+// the calling thread only takes the change sets (a delta) or lists every key (a full
+// checkpoint; admission's keys and restored keys not decoded yet are written here), and the
+// shards' states are shared with that thread until it has written them (Shard::TakeSnapshot:
+// the shard's thread writes a listed state itself before changing it). It first waits for the
+// previous checkpoint (a checkpoint never starts before the one before it is durable).
+// The shards must not be destroyed, nor saved or restored otherwise, before store->Wait()
+// returns; call it for the checkpoint to be durable (at shutdown).
 core::Status WriteCheckpointAsync(CheckpointStore* store, uint64_t id,
                                   std::vector<SourcePosition> positions,
                                   const features::CompiledFeatures& cf,
                                   features::Admission* admission,
                                   const std::vector<features::Shard*>& shards,
-                                  CheckpointMode mode = CheckpointMode::kFull,
-                                  ThreadPool* pool = nullptr);
+                                  CheckpointMode mode = CheckpointMode::kFull);
 
 // Restores the current checkpoint into a fresh admission and shards (any count) and returns its
 // info (positions to resume from). NotFound when there is none; InvalidArgument when it was taken

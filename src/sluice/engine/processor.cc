@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <thread>
 
 namespace sluice::engine {
 
@@ -211,15 +210,8 @@ Status Processor::SaveCheckpoint(CheckpointStore* store, uint64_t id,
   const CheckpointMode mode = delta_ok_ ? CheckpointMode::kAuto : CheckpointMode::kFull;
   // A failed write consumed the change sets: only a full checkpoint is right after it.
   delta_ok_ = false;
-  // The engine waits while its state is serialised: on two threads (or the pool's, when it has
-  // more) it waits half as long.
-  ThreadPool* pool = pool_;
-  if (pool_->size() == 1 && std::thread::hardware_concurrency() > 1) {
-    if (!save_pool_) save_pool_ = std::make_unique<ThreadPool>(2);
-    pool = save_pool_.get();
-  }
-  SLUICE_RETURN_IF_ERROR(WriteCheckpointAsync(store, id, std::move(positions), cf_, &admission_,
-                                              shards, mode, pool));
+  SLUICE_RETURN_IF_ERROR(
+      WriteCheckpointAsync(store, id, std::move(positions), cf_, &admission_, shards, mode));
   delta_ok_ = true;
   return Status::Ok();
 }

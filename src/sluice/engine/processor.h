@@ -86,8 +86,6 @@ class Processor {
   const features::CompiledFeatures& cf_;
   const ScoringModel* model_;
   ThreadPool* pool_;
-  // Serialises checkpoints beside the engine thread when pool_ has one thread (SaveCheckpoint).
-  std::unique_ptr<ThreadPool> save_pool_;
   const size_t schema_size_, num_features_, num_scores_;
   features::Admission admission_;
   std::vector<std::unique_ptr<features::Shard>> shards_;

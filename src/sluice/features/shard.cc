@@ -104,6 +104,7 @@ void Shard::KeyStateDeleter::operator()(KeyState* s) const { s->Destroy(); }
 // for it (SaveForSnapshot).
 struct Shard::Snapshot {
   std::vector<std::string> lists;  // per key space, as changed_
+  bool full = false;               // every state (TakeFullSnapshot), written whole
   uint64_t delta_seq = 0;
   uint32_t epoch = 0;
   StateSink* side = nullptr;
@@ -357,24 +358,23 @@ void Shard::SaveForSnapshot(size_t ks, std::string_view key, KeyState* st) {
   }
   if (!s.closed && s.side_status.ok()) {
     auto& w = s.writers[ks];
-    if (!w) {
-      w = std::make_unique<KeyChunkWriter>(s.side,
-                                           ChunkPrefix(RecordKind::kKeysDelta, ks, s.delta_seq),
-                                           KeyChunkWriter::kPartChunks);
-    }
-    s.side_status = w->Add(key, [&](StateWriter* sw) { SaveKey(st, false, sw); });
+    if (!w) w = std::make_unique<KeyChunkWriter>(s.side, SnapshotPrefix(ks), KeyChunkWriter::kPartChunks);
+    s.side_status = w->Add(key, [&](StateWriter* sw) { SaveKey(st, s.full, sw); });
   }
   st->tag.store(0, std::memory_order_relaxed);  // Touch lists it now
 }
 
-void Shard::TakeSnapshot(uint64_t delta_seq, StateSink* side) {
+std::string Shard::SnapshotPrefix(size_t ks) const {
+  const Snapshot& s = *snap_;
+  return s.full ? ChunkPrefix(RecordKind::kKeys, ks, 0)
+                : ChunkPrefix(RecordKind::kKeysDelta, ks, s.delta_seq);
+}
+
+Shard::Snapshot& Shard::StartSnapshot(bool full, uint64_t delta_seq, StateSink* side) {
   if (!snap_) snap_ = std::make_unique<Snapshot>();
   Snapshot& s = *snap_;
   s.lists.resize(changed_.size());
-  for (size_t ks = 0; ks < changed_.size(); ++ks) {
-    s.lists[ks].clear();
-    s.lists[ks].swap(changed_[ks]);  // the last snapshot's buffer, warm, for the next change set
-  }
+  s.full = full;
   s.delta_seq = delta_seq;
   s.epoch = epoch_;
   s.side = side;
@@ -387,6 +387,51 @@ void Shard::TakeSnapshot(uint64_t delta_seq, StateSink* side) {
   epoch_ = epoch_ + 1 == kSaving ? 1 : epoch_ + 1;  // never 0 or kSaving
   changed_count_ = 0;
   tracking_ = true;
+  return s;
+}
+
+void Shard::TakeSnapshot(uint64_t delta_seq, StateSink* side) {
+  Snapshot& s = StartSnapshot(false, delta_seq, side);
+  for (size_t ks = 0; ks < changed_.size(); ++ks) {
+    s.lists[ks].clear();
+    s.lists[ks].swap(changed_[ks]);  // the last snapshot's buffer, warm, for the next change set
+  }
+}
+
+// Every state is listed and tagged the snapshot's (a pass over the tables, prefetching the
+// states a few slots ahead); the change lists start afresh (a full save has no tombstones).
+void Shard::TakeFullSnapshot(StateSink* side) {
+  Snapshot& s = StartSnapshot(true, 0, side);
+  for (size_t ks = 0; ks < changed_.size(); ++ks) {
+    std::string& list = s.lists[ks];
+    list.clear();
+    std::swap(list, changed_[ks]);  // its buffer, warm
+    list.clear();
+    auto& table = tables_[ks];
+    auto ahead = table.begin();
+    int lead = 0;  // slots between `it` and `ahead`, whose states are asked for
+    for (auto it = table.begin(); it != table.end(); ++it, --lead) {
+      for (; ahead != table.end() && lead < kAhead; ++ahead, ++lead)
+        __builtin_prefetch(ahead->second.get(), 1);
+      KeyState* st = it->second.get();
+      st->tag.store(s.epoch, std::memory_order_relaxed);
+      const uint32_t n = static_cast<uint32_t>(it->first.size());
+      list.append(reinterpret_cast<const char*>(&st), sizeof st);
+      list.append(reinterpret_cast<const char*>(&n), 4);
+      list.append(it->first);
+      list.resize((list.size() + 7) & ~size_t{7});
+    }
+  }
+}
+
+core::Status Shard::SavePending(StateSink* sink) {
+  for (size_t ks = 0; ks < tables_.size(); ++ks) {
+    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0),
+                          2 * KeyChunkWriter::kPartChunks);
+    SLUICE_RETURN_IF_ERROR(SavePendingRange(ks, &chunks, 0, pending_.size(static_cast<int>(ks))));
+    SLUICE_RETURN_IF_ERROR(chunks.Finish());
+  }
+  return core::Status::Ok();
 }
 
 core::Status Shard::SaveSnapshot(StateSink* sink) {
@@ -395,7 +440,7 @@ core::Status Shard::SaveSnapshot(StateSink* sink) {
   core::Status status;
   absl::flat_hash_set<std::string_view> deleted;
   for (size_t ks = 0; ks < s.lists.size(); ++ks) {
-    KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeysDelta, ks, s.delta_seq));
+    KeyChunkWriter chunks(sink, SnapshotPrefix(ks));
     deleted.clear();
     // After an error every state is still taken and given back, so that none stays tagged.
     ForEachListed(ks, s.lists[ks], 0, s.lists[ks].size(), [&](KeyState* st, std::string_view key) {
@@ -405,7 +450,7 @@ core::Status Shard::SaveSnapshot(StateSink* sink) {
       }
       uint32_t want = s.epoch;
       if (!st->tag.compare_exchange_strong(want, kSaving, std::memory_order_acquire)) return;
-      if (status.ok()) status = chunks.Add(key, [&](StateWriter* w) { SaveKey(st, false, w); });
+      if (status.ok()) status = chunks.Add(key, [&](StateWriter* w) { SaveKey(st, s.full, w); });
       st->tag.store(0, std::memory_order_release);  // the shard's thread may change it now
     });
     if (status.ok()) status = chunks.Finish();
@@ -496,6 +541,35 @@ size_t PartBound(size_t n, int part, int parts) {
 
 }  // namespace
 
+// A pending full entry is what SaveKey would write for it: copied as is. A pending patch is
+// decoded into a scratch state to be written whole: the caller's own memory, not the key
+// space's BlockPool, which parts running at once on other threads must not share.
+core::Status Shard::SavePendingRange(size_t ks, KeyChunkWriter* chunks, size_t lo, size_t hi) {
+  core::Status status;
+  std::unique_ptr<char[]> scratch_mem;
+  KeyState* scratch = nullptr;
+  pending_.ForRange(static_cast<int>(ks), lo, hi, [&](const PendingStates::Entry& e) {
+    if (!status.ok()) return;
+    if (!e.patch) {
+      status = chunks->Add(e.key, [&](StateWriter* w) { w->Raw(e.value.data(), e.value.size()); });
+      return;
+    }
+    if (!scratch) {
+      scratch_mem.reset(new char[layouts_[ks].size]);  // 16-aligned, as the pool's blocks
+      scratch = KeyState::CreateAt(layouts_[ks], scratch_mem.get());
+    } else {
+      scratch->Reset();
+    }
+    if (!Decode(scratch, e)) {
+      status = Malformed(static_cast<int>(ks));
+      return;
+    }
+    status = chunks->Add(e.key, [&](StateWriter* w) { SaveKey(scratch, true, w); });
+  });
+  if (scratch) scratch->DestroyInPlace();
+  return status;
+}
+
 core::Status Shard::SaveKeysPart(StateSink* sink, int part, int parts) {
   for (size_t ks = 0; ks < tables_.size(); ++ks) {
     KeyChunkWriter chunks(sink, ChunkPrefix(RecordKind::kKeys, ks, 0),
@@ -513,33 +587,8 @@ core::Status Shard::SaveKeysPart(StateSink* sink, int part, int parts) {
       SLUICE_RETURN_IF_ERROR(
           chunks.Add(it->first, [&](StateWriter* w) { SaveKey(state, true, w); }));
     }
-    // A pending full entry is what SaveKey would write for it: copied as is. A pending patch is
-    // decoded into a scratch state to be written whole: the part's own memory, not the key
-    // space's BlockPool, which parts running at once on other threads must not share.
-    core::Status status;
-    std::unique_ptr<char[]> scratch_mem;
-    KeyState* scratch = nullptr;
-    pending_.ForRange(static_cast<int>(ks), std::max(lo, held) - held, hi > held ? hi - held : 0,
-                      [&](const PendingStates::Entry& e) {
-      if (!status.ok()) return;
-      if (!e.patch) {
-        status = chunks.Add(e.key, [&](StateWriter* w) { w->Raw(e.value.data(), e.value.size()); });
-        return;
-      }
-      if (!scratch) {
-        scratch_mem.reset(new char[layouts_[ks].size]);  // 16-aligned, as the pool's blocks
-        scratch = KeyState::CreateAt(layouts_[ks], scratch_mem.get());
-      } else {
-        scratch->Reset();
-      }
-      if (!Decode(scratch, e)) {
-        status = Malformed(static_cast<int>(ks));
-        return;
-      }
-      status = chunks.Add(e.key, [&](StateWriter* w) { SaveKey(scratch, true, w); });
-    });
-    if (scratch) scratch->DestroyInPlace();
-    SLUICE_RETURN_IF_ERROR(status);
+    SLUICE_RETURN_IF_ERROR(SavePendingRange(ks, &chunks, std::max(lo, held) - held,
+                                            hi > held ? hi - held : 0));
     SLUICE_RETURN_IF_ERROR(chunks.Finish());
   }
   return core::Status::Ok();

@@ -74,6 +74,13 @@ class Shard {
   // after that. A failed SaveSnapshot still releases every key: the next save must be a full one.
   void TakeSnapshot(uint64_t delta_seq, StateSink* side);
   core::Status SaveSnapshot(StateSink* sink);
+  // A full save written beside the engine: SavePending first writes the restored keys not
+  // decoded yet (as SaveKeysPart does; they are bytes, not states the two threads could share),
+  // then TakeFullSnapshot lists every state (one pass over the tables, tagging each) for
+  // SaveSnapshot to write whole as kKeys chunks, as TakeSnapshot does for a delta. Afterwards
+  // nothing counts as changed. `side` may be the sink SavePending wrote.
+  core::Status SavePending(StateSink* sink);
+  void TakeFullSnapshot(StateSink* side);
   // Changes are tracked from the first save (EndSave) or restore (this, which StateRestorer
   // calls): before either there is nothing for a delta to be relative to, and an engine that never
   // checkpoints (backfill, a run without state) keeps no list of its keys.
@@ -142,6 +149,10 @@ class Shard {
   // written for the snapshot when it is one of the snapshot's (SaveForSnapshot).
   void Touch(size_t ks, std::string_view key, KeyState* st, uint32_t tag);
   void SaveForSnapshot(size_t ks, std::string_view key, KeyState* st);
+  struct Snapshot;
+  Snapshot& StartSnapshot(bool full, uint64_t delta_seq, StateSink* side);
+  std::string SnapshotPrefix(size_t ks) const;  // the chunks' record key prefix
+  core::Status SavePendingRange(size_t ks, KeyChunkWriter* chunks, size_t lo, size_t hi);
   // Calls fn(state, key) for each entry of a change list from byte `lo` to `hi` (entries that
   // start in that range), state null for an evicted key, asking for each state's memory kAhead
   // entries ahead.
@@ -172,7 +183,6 @@ class Shard {
   // thread writes its entry (owned by that thread until it stores 0).
   static constexpr uint32_t kSaving = ~uint32_t{0};
   uint32_t epoch_ = 1, snap_epoch_ = 0;
-  struct Snapshot;
   std::unique_ptr<Snapshot> snap_;  // the last one taken
   bool SnapshotDone() const;        // no snapshot's SaveSnapshot is running
   // A sweep put off while SaveSnapshot ran: its stream time.
