@@ -233,6 +233,11 @@ Status CheckpointStore::Wait() {
   return job_status_;
 }
 
+bool CheckpointStore::Busy() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return busy_;
+}
+
 Status CheckpointStore::Submit(std::function<Status()> job) {
   SLUICE_RETURN_IF_ERROR(Wait());
   if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });

@@ -172,6 +172,8 @@ class CheckpointStore {
   // its status. The destructor waits too.
   core::Status Submit(std::function<core::Status()> job);
   core::Status Wait();
+  // Whether a job is still running (Submit would wait for it).
+  bool Busy();
   // Buffers for the records of the next checkpoints (BufferedRecords).
   RecordBuffers* buffers() { return &buffers_; }
 
