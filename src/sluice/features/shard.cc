@@ -350,11 +350,11 @@ void Shard::Touch(size_t ks, std::string_view key, KeyState* st, uint32_t tag) {
 void Shard::SaveForSnapshot(size_t ks, std::string_view key, KeyState* st) {
   Snapshot& s = *snap_;
   std::lock_guard<std::mutex> lock(s.mu);
-  for (uint32_t want = snap_epoch_;
-       !st->tag.compare_exchange_weak(want, kSaving, std::memory_order_acquire);
-       want = snap_epoch_) {
-    if (want == 0) return;                  // written by SaveSnapshot meanwhile
-    if (want == kSaving) std::this_thread::yield();  // being written by SaveSnapshot
+  for (;;) {
+    uint32_t want = snap_epoch_;
+    if (st->tag.compare_exchange_strong(want, kSaving, std::memory_order_acquire)) break;
+    if (want != kSaving) return;  // 0: written by SaveSnapshot meanwhile
+    std::this_thread::yield();    // being written by SaveSnapshot
   }
   if (!s.closed && s.side_status.ok()) {
     auto& w = s.writers[ks];
