@@ -153,9 +153,9 @@ core::Status Admission::SaveKeys(StateSink* sink) {
   return core::Status::Ok();
 }
 
-// As Shard::SaveChangesPart: each listed key once, with its newest time, or as a tombstone when it
-// was evicted (it cannot be deleted from the full chunk that holds it). The table's slots are
-// asked for a few entries ahead (the list has each key's hash): they are scattered.
+// As Shard::SaveChangesPart: each listed key with its newest time, or as a tombstone when it was
+// evicted (it cannot be deleted from the full chunk that holds it). The list holds the times
+// (Admit keeps them up to date), so a save reads it front to back and never the table.
 core::Status Admission::SaveChanges(StateSink* sink) {
   if (!tracking_) return core::Status::Internal("no change set to save: save or restore first");
   return WriteChanges(TakeChanges(), sink);

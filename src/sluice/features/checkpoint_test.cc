@@ -239,6 +239,15 @@ std::unique_ptr<Compiled> CompileSpec(const std::string& text) {
   return c;
 }
 
+// Every event's features from one engine that never stops: what a restored one must give.
+std::vector<std::vector<double>> Uninterrupted(const CompiledFeatures& cf,
+                                               const std::vector<Event>& events) {
+  Engine ref(cf, 1);
+  std::vector<std::vector<double>> want;
+  for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+  return want;
+}
+
 class RoundTrip : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(RoundTrip, LaterFeaturesAreBitIdentical) {
@@ -247,9 +256,7 @@ TEST_P(RoundTrip, LaterFeaturesAreBitIdentical) {
   std::vector<std::string> strings;
   for (uint32_t seed = 1; seed <= 4; ++seed) {
     const auto events = MakeEvents(c->p, 600, seed, &strings);
-    Engine ref(*c->cf, 1);
-    std::vector<std::vector<double>> want;
-    for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+    const auto want = Uninterrupted(*c->cf, events);
     for (size_t k : {size_t{0}, size_t{1}, size_t{37}, size_t{150}, size_t{301}, size_t{599}}) {
       Engine a(*c->cf, 2);
       for (size_t i = 0; i < k; ++i) a.Apply(events[i], i);
@@ -281,9 +288,7 @@ TEST_P(RoundTrip, IncrementalDeltasOverAFullSave) {
   int64_t deletes = 0;
   for (uint32_t seed = 1; seed <= 4; ++seed) {
     const auto events = MakeEvents(c->p, 600, seed, &strings);
-    Engine ref(*c->cf, 1);
-    std::vector<std::vector<double>> want;
-    for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+    const auto want = Uninterrupted(*c->cf, events);
     for (const auto& [base, parts] : std::vector<std::pair<size_t, int>>{
              {0, 0}, {40, 0}, {200, 0}, {40, 2}, {150, 7}}) {
       Engine a(*c->cf, 2);
@@ -324,9 +329,7 @@ TEST_P(RoundTrip, FrequentDeltasPatchTheWindows) {
   std::vector<std::string> strings;
   for (uint32_t seed = 1; seed <= 3; ++seed) {
     const auto events = MakeEvents(c->p, 400, seed, &strings);
-    Engine ref(*c->cf, 1);
-    std::vector<std::vector<double>> want;
-    for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+    const auto want = Uninterrupted(*c->cf, events);
     for (size_t every : {size_t{1}, size_t{3}, size_t{8}}) {
       Engine a(*c->cf, 2);
       Saved s = Save(a);
@@ -382,9 +385,7 @@ TEST_P(RoundTrip, LazyAndDecodedRestoresAgree) {
   std::vector<std::string> strings;
   for (uint32_t seed = 1; seed <= 3; ++seed) {
     const auto events = MakeEvents(c->p, 500, seed, &strings);
-    Engine ref(*c->cf, 1);
-    std::vector<std::vector<double>> want;
-    for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+    const auto want = Uninterrupted(*c->cf, events);
     Engine a(*c->cf, 2);
     size_t i = 0;
     for (; i < 150; ++i) a.Apply(events[i], i);
@@ -492,9 +493,7 @@ TEST_P(RoundTrip, SavesWrittenBesideTheEngine) {
   int64_t side_entries = 0, pending_entries = 0;
   for (uint32_t seed = 1; seed <= 3; ++seed) {
     const auto events = MakeEvents(c->p, 400, seed, &strings);
-    Engine ref(*c->cf, 1);
-    std::vector<std::vector<double>> want;
-    for (size_t i = 0; i < events.size(); ++i) want.push_back(ref.Apply(events[i], i));
+    const auto want = Uninterrupted(*c->cf, events);
     for (const bool hold : {true, false}) {
       for (const size_t every : {size_t{5}, size_t{40}}) {
         auto a = std::make_unique<Engine>(*c->cf, 2);

@@ -296,14 +296,17 @@ void Shard::ApplyGroup(const GroupDef& g, WindowState* state, int64_t time_us, i
 }
 
 // Entries start at multiples of 8 bytes, so a state's place fits 32 bits up to 32 GiB of list.
-void Shard::NoteChanged(size_t ks, std::string_view key, KeyState* st) {
-  std::string& list = changed_[ks];
-  if (st) st->listed_at = static_cast<uint32_t>(list.size() / 8);
+void Shard::AppendListed(std::string* list, std::string_view key, KeyState* st) {
   const uint32_t n = static_cast<uint32_t>(key.size());
-  list.append(reinterpret_cast<const char*>(&st), sizeof st);
-  list.append(reinterpret_cast<const char*>(&n), 4);
-  list.append(key);
-  list.resize((list.size() + 7) & ~size_t{7});
+  list->append(reinterpret_cast<const char*>(&st), sizeof st);
+  list->append(reinterpret_cast<const char*>(&n), 4);
+  list->append(key);
+  list->resize((list->size() + 7) & ~size_t{7});
+}
+
+void Shard::NoteChanged(size_t ks, std::string_view key, KeyState* st) {
+  if (st) st->listed_at = static_cast<uint32_t>(changed_[ks].size() / 8);
+  AppendListed(&changed_[ks], key, st);
   ++changed_count_;
 }
 
@@ -343,7 +346,7 @@ void Shard::Touch(size_t ks, std::string_view key, KeyState* st, uint32_t tag) {
   NoteChanged(ks, key, st);
 }
 
-// Takes the state from the snapshot (tag snap_epoch_ → kSaving) and writes its entry, or finds
+// Takes the state from the snapshot (tag Snapshot::epoch → kSaving) and writes its entry, or finds
 // SaveSnapshot has written it (0), or waits while SaveSnapshot writes it (kSaving). SaveSnapshot
 // closes the side writers under the same lock, after every state of its lists was taken by one
 // thread or the other: a state taken here is written before they close.
@@ -351,7 +354,7 @@ void Shard::SaveForSnapshot(size_t ks, std::string_view key, KeyState* st) {
   Snapshot& s = *snap_;
   std::lock_guard<std::mutex> lock(s.mu);
   for (;;) {
-    uint32_t want = snap_epoch_;
+    uint32_t want = s.epoch;
     if (st->tag.compare_exchange_strong(want, kSaving, std::memory_order_acquire)) break;
     if (want != kSaving) return;  // 0: written by SaveSnapshot meanwhile
     std::this_thread::yield();    // being written by SaveSnapshot
@@ -383,7 +386,6 @@ Shard::Snapshot& Shard::StartSnapshot(bool full, uint64_t delta_seq, StateSink* 
   s.writers.resize(changed_.size());
   s.side_status = core::Status::Ok();
   s.done.store(false, std::memory_order_relaxed);  // published with the snapshot
-  snap_epoch_ = epoch_;
   epoch_ = epoch_ + 1 == kSaving ? 1 : epoch_ + 1;  // never 0 or kSaving
   changed_count_ = 0;
   tracking_ = true;
@@ -404,9 +406,9 @@ void Shard::TakeFullSnapshot(StateSink* side) {
   Snapshot& s = StartSnapshot(true, 0, side);
   for (size_t ks = 0; ks < changed_.size(); ++ks) {
     std::string& list = s.lists[ks];
-    list.clear();
-    std::swap(list, changed_[ks]);  // its buffer, warm
-    list.clear();
+    list.clear();           // the last snapshot's buffer, warm: the new change set's
+    changed_[ks].clear();   // a full save writes no tombstone, and every state anyway
+    list.swap(changed_[ks]);
     auto& table = tables_[ks];
     auto ahead = table.begin();
     int lead = 0;  // slots between `it` and `ahead`, whose states are asked for
@@ -415,11 +417,7 @@ void Shard::TakeFullSnapshot(StateSink* side) {
         __builtin_prefetch(ahead->second.get(), 1);
       KeyState* st = it->second.get();
       st->tag.store(s.epoch, std::memory_order_relaxed);
-      const uint32_t n = static_cast<uint32_t>(it->first.size());
-      list.append(reinterpret_cast<const char*>(&st), sizeof st);
-      list.append(reinterpret_cast<const char*>(&n), 4);
-      list.append(it->first);
-      list.resize((list.size() + 7) & ~size_t{7});
+      AppendListed(&list, it->first, st);
     }
   }
 }

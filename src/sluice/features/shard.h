@@ -61,7 +61,8 @@ class Shard {
   void EndSave();
   // Keys a delta would visit (an upper bound of the entries it writes).
   int64_t changed_keys() const { return changed_count_; }
-  // A delta written beside the engine (docs/checkpoints.md, "Deltas written beside the engine"),
+  // A delta written beside the engine (docs/checkpoints.md, "Checkpoints are written beside the
+  // engine"),
   // as Flink's asynchronous snapshots: TakeSnapshot, on the thread that drives the shard, takes
   // the change set as delta `delta_seq`'s and starts a new one (no key state is read or copied);
   // SaveSnapshot then writes that delta's entries (as SaveChangesPart's one part) on another
@@ -145,6 +146,7 @@ class Shard {
   core::Status CheckOwned(int ks, uint64_t hash) const;
   void ApplyRow(const Row& r, KeyState* const* states, double* out);
   void NoteChanged(size_t ks, std::string_view key, KeyState* st);
+  static void AppendListed(std::string* list, std::string_view key, KeyState* st);
   // A state about to change whose tag is not this change set's: listed, after its entry is
   // written for the snapshot when it is one of the snapshot's (SaveForSnapshot).
   void Touch(size_t ks, std::string_view key, KeyState* st, uint32_t tag);
@@ -178,11 +180,12 @@ class Shard {
   std::vector<std::string> changed_;
   int64_t changed_count_ = 0;
   bool tracking_ = false;
-  // Tags (KeyState::tag): 0 for a state in no list; epoch_ for one in changed_; snap_epoch_ for
-  // one listed by the snapshot SaveSnapshot is writing and not written yet; kSaving while a
-  // thread writes its entry (owned by that thread until it stores 0).
+  // Tags (KeyState::tag): 0 for a state in no list; epoch_ for one in changed_; the snapshot's
+  // epoch (Snapshot::epoch, the change set's it took) for one listed by the snapshot SaveSnapshot
+  // is writing and not written yet; kSaving while a thread writes its entry (owned by that
+  // thread until it stores 0).
   static constexpr uint32_t kSaving = ~uint32_t{0};
-  uint32_t epoch_ = 1, snap_epoch_ = 0;
+  uint32_t epoch_ = 1;
   std::unique_ptr<Snapshot> snap_;  // the last one taken
   bool SnapshotDone() const;        // no snapshot's SaveSnapshot is running
   // A sweep put off while SaveSnapshot ran: its stream time.
